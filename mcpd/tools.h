@@ -1,0 +1,57 @@
+/*
+ * tools.h: the MCP tools mcpd offers, as one static table. The transport
+ * (mcp.c) lists them, checks scope, calls the handler, and for writes that
+ * committed, waits for dnsd to serve the new serial (live.h) before
+ * answering.
+ */
+#ifndef TOOLS_H
+#define TOOLS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct sqlite3;
+struct cJSON;
+
+struct tool_ctx {
+	struct sqlite3 *db; /* read-write connection, owned by the server */
+	const char *actor;  /* token name, recorded in the journal ("no-auth" in --no-auth mode) */
+	bool can_write;	    /* token scope is write */
+	const char *zone_globs; /* comma-separated globs the token may touch ("*" = all) */
+	const char *dnsd_addr;	/* "127.0.0.1:5353": where dns_lookup and get_zone ask */
+};
+
+struct tool_result {
+	struct cJSON *structured; /* JSON object conforming to outputSchema; owned here */
+	char *text;		  /* malloc'd short summary for the text content block */
+	bool is_error;		  /* business failure: the model should read text and retry */
+	bool wait_live;		  /* a change committed: wait until dnsd serves serial */
+	char zone[256];		  /* "example.com." when wait_live */
+	uint32_t serial;	  /* the new serial when wait_live */
+};
+
+struct tool_def {
+	const char *name;
+	const char *title;
+	const char *description;
+	const char *input_schema;  /* JSON text, root {"type":"object","properties":{...}} */
+	const char *output_schema; /* JSON text, root {"type":"object",...} */
+	bool read_only, destructive, idempotent, open_world;
+	void (*handler)(struct tool_ctx *ctx, const struct cJSON *args, struct tool_result *res);
+};
+
+extern const struct tool_def tool_defs[];
+extern const size_t tool_defs_count;
+
+/* The tool named name or NULL. */
+const struct tool_def *tool_find(const char *name);
+
+/* True when zone ("example.com." lower-case) matches one of the
+ * comma-separated globs ("*", "example.com.", "*.example.org."). */
+bool tool_zone_allowed(const char *globs, const char *zone);
+
+/* Frees what a handler put in res (not res itself). */
+void tool_result_clear(struct tool_result *res);
+
+#endif
