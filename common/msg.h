@@ -72,6 +72,7 @@ struct msg_query {
 	uint16_t edns_opts_len;
 	bool has_tsig;	 /* last additional RR is TSIG */
 	size_t tsig_off; /* offset of the TSIG RR's owner name */
+	size_t msg_end;	 /* offset just past the last counted RR; octets after it are ignored */
 };
 
 /* Reads the header; ERR_TRUNCATED if len < 12. */
@@ -86,8 +87,24 @@ int msg_parse_header(const uint8_t *pkt, size_t len, struct msg_header *h);
  * ERR_NAME_TOO_LONG, ERR_DUP_OPT, ERR_COUNT. With QDCOUNT != 1 it returns 0
  * and leaves qname_len 0: the caller decides (FORMERR for QUERY/NOTIFY).
  * The header is filled whenever len >= 12, even on error.
+ * Decisions (see msg.c): a compressed QNAME is ERR_BAD_POINTER; counts that
+ * cannot fit the message (5 octets per question, 11 per RR) are ERR_COUNT
+ * before anything else is read; OPT outside the additional section, OPT
+ * not owned by the root, malformed EDNS options, and TSIG anywhere but
+ * last in the additional section are ERR_MALFORMED; octets after the last
+ * counted RR are ignored (msg_end says where the RRs stopped).
  */
 int msg_parse_query(const uint8_t *pkt, size_t len, struct msg_query *q);
+
+/*
+ * Iterates the EDNS options of a query msg_parse_query() accepted (pkt is
+ * the same message). *pos starts at 0 and is advanced; each call sets
+ * *code, *optlen and *data (pointing into pkt) and returns 1, or returns 0
+ * when there are no more options (or no OPT at all). The options were
+ * validated by msg_parse_query(); a malformed rest still just ends the walk.
+ */
+int msg_edns_option_next(const uint8_t *pkt, const struct msg_query *q, size_t *pos, uint16_t *code,
+			 uint16_t *optlen, const uint8_t **data);
 
 /* One resource record read by msg_rr_next(). rdata is decompressed into
  * the caller's buffer. */

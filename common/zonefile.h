@@ -16,6 +16,12 @@
 
 #include "dname.h"
 
+/* Longest RDATA text of one record as handed to rdata_parse_text() (a line
+ * break inside parentheses counts as one blank): bounds the scratch memory a
+ * hostile file can make zf_parse() use. Valid data needs far less (a 65535
+ * octet TXT written entirely as \DDD escapes is about 262 KB). */
+#define ZF_RDATA_TEXT_MAX (1024 * 1024)
+
 /* One record as the parser hands it to the callback; pointers valid only
  * during the callback. owner is lower-cased. */
 struct zf_rr {

@@ -31,6 +31,10 @@ struct zone *zone_build_from_db(struct sqlite3 *db, const char *name_text, char 
  * serial_before chain starts at old's serial and ends at the zone's current
  * serial. Returns NULL (err says why) when the journal does not cover the
  * gap; the caller then falls back to zone_build_from_db.
+ * (Also NULL when the zone was re-created (new zones.id), when a journal row
+ * deletes a record the image lacks, or when the journal is larger than half
+ * the zone. When nothing changed since old, returns old with one more
+ * reference.)
  */
 struct zone *zone_update_from_journal(struct sqlite3 *db, const struct zone *old, char *err,
 				      size_t errcap);
@@ -42,6 +46,32 @@ size_t zone_record_count(const struct zone *z);
 
 void zone_ref(struct zone *z);
 void zone_unref(struct zone *z); /* frees at zero */
+
+/* Added by the zone owner (additions only; the signatures above are the
+ * contract). */
+
+/* Nodes in the image, empty non-terminals included. */
+size_t zone_node_count(const struct zone *z);
+
+/* Called once per record: owner (lower-case wire), type, TTL and the
+ * uncompressed wire RDATA. Return non-zero to stop the walk. */
+typedef int (*zone_rr_cb)(void *arg, const uint8_t *owner, uint16_t type, uint32_t ttl,
+			  const uint8_t *rdata, uint16_t rdlen);
+
+/*
+ * Walks every record of the image (for AXFR, exports and tests), in no
+ * particular order: nodes in hash order, RRsets by type, records in
+ * canonical RDATA order. Returns 0 or the callback's non-zero value.
+ */
+int zone_foreach(const struct zone *z, zone_rr_cb cb, void *arg);
+
+/*
+ * Compares two images record for record, including empty non-terminals,
+ * per-record TTLs, the serial and the negative TTL. Returns 0 when they
+ * are equal, 1 otherwise with a sentence in why (for tests: a journal
+ * update must equal a full build).
+ */
+int zone_compare(const struct zone *a, const struct zone *b, char *why, size_t cap);
 
 /* New set holding a reference to each of zones[0..n) (the caller keeps its
  * own references). */

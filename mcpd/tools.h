@@ -54,4 +54,9 @@ bool tool_zone_allowed(const char *globs, const char *zone);
 /* Frees what a handler put in res (not res itself). */
 void tool_result_clear(struct tool_result *res);
 
+/* Added by h6 (the tool table's owner): a Markdown reference of every tool
+ * generated from tool_defs (`mcpd tools --markdown` prints it; it becomes
+ * docs/tools.md). malloc'd; NULL on allocation failure. */
+char *tool_markdown(void);
+
 #endif

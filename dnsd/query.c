@@ -1,0 +1,664 @@
+/*
+ * query.c: the protocol core of dnsd: request bytes plus a zoneset in,
+ * response bytes out. No sockets, clocks or locks; the zone images are
+ * immutable (zone.c), so any number of threads call this at once.
+ *
+ * Decisions, in the order they are taken
+ * --------------------------------------
+ *  1. Fewer than 12 octets, or QR=1: drop (never answer a response).
+ *  2. The message is parsed once (msg_parse_query): a malformed one gets
+ *     FORMERR, and so does a second OPT (RFC 6891 §6.1.1).
+ *  3. Opcodes other than QUERY and NOTIFY (UPDATE included: dnsd never
+ *     writes) get NOTIMP with every flag but QR cleared (RFC 1035 §4.1.1
+ *     copies RD for queries only; ISC genreport "opcodeflg").
+ *  4. QDCOUNT != 1: FORMERR.
+ *  5. EDNS version > 0: BADVERS with our OPT at version 0 (RFC 6891
+ *     §6.1.3). The payload size is max(512, min(theirs, ours))
+ *     (§6.2.3, §6.2.5); unknown options are ignored and not echoed, unknown
+ *     flags cleared, DO copied (RFC 3225 §3).
+ *  6. NOTIFY (RFC 1996): see answer_notify().
+ *  7. Class other than IN (or ANY, read as IN, like Knot): REFUSED.
+ *  8. AXFR over UDP: NOTIMP (RFC 5936 §4.2, as Knot and NSD). AXFR over
+ *     TCP and IXFR: REFUSED for now; zone transfers are another issue and
+ *     plug in at transfer_hook().
+ *  9. No zone at or above QNAME: REFUSED without AA. For DS the zone is
+ *     found from QNAME's parent, so the parent side of a cut answers even
+ *     when we also serve the child (RFC 4035 §3.1.4.1).
+ * 10. The answer itself, RFC 1034 §4.3.2 with the RFC 4592 (wildcards),
+ *     RFC 6672 (DNAME), RFC 2308 (negative answers) and RFC 8482 (ANY)
+ *     refinements, shaped like Knot's answers (minimal responses; ANY gives
+ *     the RRset of the lowest type; CNAME/DNAME chains of at most
+ *     CNAME_CHAIN_MAX links, loops cut where an RRset would repeat).
+ *
+ * Truncation (UDP): RRsets are written whole or not at all (RFC 2181 §9).
+ * An answer RRset, the referral NS RRset or in-bailiwick glue (RFC 9471)
+ * that does not fit sets TC and ends the response there, keeping the
+ * question, the complete RRsets already written and the OPT record (space
+ * for it is reserved first). The negative-answer SOA and optional
+ * additional data are simply left out when they do not fit.
+ */
+#include "query.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "dname.h"
+#include "msg.h"
+#include "rdata.h"
+#include "wire.h"
+#include "zone.h"
+#include "zone_int.h"
+
+/* Longest CNAME/DNAME chain followed inside a zone: Knot's limit
+ * (CNAME_CHAIN_MAX in knot/nameserver/internet.h). */
+#define CNAME_CHAIN_MAX	 5
+#define OPT_RR_LEN	 11 /* root owner, type, class, TTL, RDLENGTH */
+#define MAX_SECTION_SETS 16
+
+enum state {
+	ST_HIT,	   /* answer complete (or chain ended) */
+	ST_NODATA, /* name exists, type does not: SOA in authority */
+	ST_MISS,   /* name does not exist: NXDOMAIN, SOA in authority */
+	ST_DELEG,  /* below a zone cut: referral */
+	ST_FOLLOW, /* CNAME/DNAME: go on with ctx->name */
+	ST_TRUNC,  /* an RRset that must be complete did not fit */
+};
+
+/* An RRset already written, for loop detection and additional data. */
+struct written {
+	const uint8_t *owner; /* lower-case or as asked; compared case-insensitively */
+	const struct znode *node;
+	const struct zrrset *set;
+	uint16_t type;
+	enum msg_section sec;
+};
+
+struct qctx {
+	const struct zone *z;
+	struct msg_build b;
+	uint16_t qtype;
+	int rcode;
+	bool tc;
+
+	/* the name being resolved (QNAME, then CNAME/DNAME targets) */
+	const uint8_t *name;
+	size_t namelen;
+	bool first; /* resolving QNAME itself */
+
+	const struct znode *cut;  /* referral: the delegation node */
+	const uint8_t *cut_owner; /* its owner name */
+	int chain;		  /* CNAME/DNAME links followed */
+	const struct znode *wild_seen[CNAME_CHAIN_MAX + 2];
+	int nwild;
+
+	struct written w[MAX_SECTION_SETS];
+	int nw;
+	uint8_t synth[CNAME_CHAIN_MAX + 1][DNAME_MAXLEN]; /* DNAME-made names */
+	int nsynth;
+};
+
+/* ------------------------------------------------------------------ */
+/* Writing RRsets */
+
+static bool rrset_written(const struct qctx *c, const uint8_t *owner, uint16_t type)
+{
+	for (int i = 0; i < c->nw; i++)
+		if (c->w[i].type == type && dname_equal(c->w[i].owner, owner))
+			return true;
+	return false;
+}
+
+static void remember(struct qctx *c, const uint8_t *owner, const struct znode *n,
+		     const struct zrrset *s, enum msg_section sec)
+{
+	if (c->nw < MAX_SECTION_SETS) {
+		c->w[c->nw].owner = owner;
+		c->w[c->nw].node = n;
+		c->w[c->nw].set = s;
+		c->w[c->nw].type = s->type;
+		c->w[c->nw].sec = sec;
+		c->nw++;
+	}
+}
+
+/* Writes a whole RRset of node n under owner (the node's own name, or
+ * the name a wildcard answers for). ttl overrides the RRset TTL when
+ * non-negative. ERR_SPACE leaves nothing of it in the message. */
+static int put_rrset(struct qctx *c, enum msg_section sec, const uint8_t *owner,
+		     const struct znode *n, const struct zrrset *s, long ttl)
+{
+	struct msg_mark m = msg_build_mark(&c->b);
+	const uint8_t *p = zrrset_first(n, s);
+	uint32_t t = ttl >= 0 ? (uint32_t)ttl : s->ttl;
+
+	for (uint16_t i = 0; i < s->count; i++) {
+		const uint8_t *rd;
+		uint32_t rttl;
+		uint16_t rdlen;
+
+		p = zrec_read(p, &rttl, &rdlen, &rd);
+		if (msg_build_rr(&c->b, sec, owner, s->type, RRCLASS_IN, t, rd, rdlen) < 0) {
+			msg_build_rollback(&c->b, m);
+			return ERR_SPACE;
+		}
+	}
+	remember(c, owner, n, s, sec);
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Resolution */
+
+/* Label offsets of a name; returns the label count. */
+static int name_offsets(const uint8_t *name, uint8_t off[DNAME_MAXLABELS])
+{
+	size_t p = 0;
+	int n = 0;
+
+	while (name[p] != 0 && n < DNAME_MAXLABELS) {
+		off[n++] = (uint8_t)p;
+		p += 1u + name[p];
+	}
+	return n;
+}
+
+/* True when name lies at or below a zone cut of z (other than the apex). */
+static bool below_cut(const struct zone *z, const uint8_t *name, size_t len)
+{
+	uint8_t off[DNAME_MAXLABELS];
+	int nl = name_offsets(name, off);
+
+	for (int lvl = z->apex_labels + 1; lvl <= nl; lvl++) {
+		size_t o = off[nl - lvl];
+		const struct znode *n = zone_lookup(z, name + o, len - o);
+
+		if (n == NULL)
+			return false;
+		if (n->flags & ZN_NS)
+			return true;
+	}
+	return false;
+}
+
+static enum state follow(struct qctx *c, const uint8_t *owner, const struct znode *n,
+			 uint16_t type);
+
+/* The name exists at node n (owner is the name being answered: n's own
+ * name, or the name a wildcard n stands for). */
+static enum state name_found(struct qctx *c, const uint8_t *owner, const struct znode *n)
+{
+	const struct zrrset *s;
+	uint16_t qt = c->qtype;
+
+	/* A wildcard that is also a cut still refers (Knot does the same). */
+	if ((n->flags & ZN_NS) && n != c->z->apex_node && qt != RRTYPE_DS) {
+		c->cut = n;
+		c->cut_owner = znode_name(n);
+		return ST_DELEG;
+	}
+	if ((n->flags & ZN_CNAME) && qt != RRTYPE_CNAME && qt != RRTYPE_ANY && qt != RRTYPE_RRSIG &&
+	    qt != RRTYPE_NSEC)
+		return follow(c, owner, n, RRTYPE_CNAME);
+	if (qt == RRTYPE_ANY) {
+		/* RFC 8482 §4.1: one RRset is enough; like Knot, the one of
+		 * the lowest type (RRsets are sorted by type). */
+		if (n->nrrsets == 0)
+			return ST_NODATA;
+		s = znode_rrsets(n);
+	} else {
+		s = znode_rrset(n, qt);
+		if (s == NULL)
+			return ST_NODATA;
+	}
+	if (put_rrset(c, SEC_ANSWER, owner, n, s, -1) < 0)
+		return ST_TRUNC;
+	return ST_HIT;
+}
+
+/* Adds the CNAME (or DNAME plus the CNAME it synthesizes, RFC 6672 §3.1)
+ * and points c->name at the next name to resolve. */
+static enum state follow(struct qctx *c, const uint8_t *owner, const struct znode *n, uint16_t type)
+{
+	const struct zrrset *s = znode_rrset(n, type);
+	const uint8_t *rd, *rrowner = type == RRTYPE_DNAME ? znode_name(n) : owner;
+	uint32_t ttl;
+	uint16_t rdlen;
+
+	if (s == NULL || s->count == 0)
+		return ST_HIT;
+	if (++c->chain > CNAME_CHAIN_MAX)
+		return ST_HIT; /* too long: stop where we are, no SOA */
+	if (rrset_written(c, rrowner, type))
+		return ST_HIT; /* a loop: the RRset is already in the answer */
+	if (put_rrset(c, SEC_ANSWER, rrowner, n, s, -1) < 0)
+		return ST_TRUNC;
+	zrec_read(zrrset_first(n, s), &ttl, &rdlen, &rd);
+
+	if (type == RRTYPE_DNAME) {
+		/* Replace the DNAME owner suffix of the name by the target
+		 * (RFC 6672 §2.2); too long for a name: YXDOMAIN. */
+		size_t olen = n->namelen, tlen = dname_len(rd);
+		size_t keep = c->namelen - olen;
+		uint8_t *out;
+		struct msg_mark m;
+
+		if (keep + tlen > DNAME_MAXLEN || c->nsynth > CNAME_CHAIN_MAX) {
+			c->rcode = 6; /* YXDOMAIN, RFC 6672 §2.2 */
+			return ST_HIT;
+		}
+		out = c->synth[c->nsynth++];
+		memcpy(out, c->name, keep);
+		memcpy(out + keep, rd, tlen);
+		m = msg_build_mark(&c->b);
+		/* The synthesized CNAME carries the DNAME's TTL (RFC 6672 §3.1). */
+		if (msg_build_rr(&c->b, SEC_ANSWER, owner, RRTYPE_CNAME, RRCLASS_IN, s->ttl, out,
+				 (uint16_t)(keep + tlen)) < 0) {
+			msg_build_rollback(&c->b, m);
+			return ST_TRUNC;
+		}
+		if (c->qtype == RRTYPE_CNAME)
+			return ST_HIT; /* the synthesized CNAME is the answer */
+		c->name = out;
+		c->namelen = keep + tlen;
+		return ST_FOLLOW;
+	}
+
+	if (n->flags & ZN_WILD) {
+		/* A wildcard CNAME can lead back to itself under another
+		 * owner: follow each wildcard once (as Knot does). */
+		for (int i = 0; i < c->nwild; i++)
+			if (c->wild_seen[i] == n)
+				return ST_HIT;
+		if (c->nwild < (int)(sizeof(c->wild_seen) / sizeof(c->wild_seen[0])))
+			c->wild_seen[c->nwild++] = n;
+	}
+	c->name = rd;
+	c->namelen = rdlen;
+	return ST_FOLLOW;
+}
+
+/* Resolves c->name in c->z: RFC 1034 §4.3.2 step 3, walking down from the
+ * apex one label at a time. */
+static enum state solve(struct qctx *c)
+{
+	const struct zone *z = c->z;
+	uint8_t off[DNAME_MAXLABELS], wild[DNAME_MAXLEN];
+	const struct znode *ce = z->apex_node, *n, *w;
+	int nl, lvl;
+
+	if (!dname_is_subdomain(c->name, z->apex))
+		return ST_HIT; /* the chain left the zone: the resolver goes on */
+	nl = name_offsets(c->name, off);
+	for (lvl = z->apex_labels + 1; lvl <= nl; lvl++) {
+		size_t o = off[nl - lvl];
+
+		n = zone_lookup(z, c->name + o, c->namelen - o);
+		if (n == NULL)
+			break;
+		ce = n;
+		if (n->flags & ZN_NS) {
+			/* A zone cut (step 3b), except that DS at the cut
+			 * belongs to the parent (RFC 4035 §3.1.4.1). */
+			if (lvl == nl && c->qtype == RRTYPE_DS)
+				break;
+			c->cut = n;
+			c->cut_owner = znode_name(n);
+			return ST_DELEG;
+		}
+	}
+	if (lvl > nl || (lvl == nl && ce->namelen == c->namelen))
+		return name_found(c, c->name, ce);
+
+	/* Not found: the closest encloser is ce. A wildcard child of it
+	 * matches (RFC 4592 §3.3.1); ENTs are nodes, so an existing name or
+	 * ENT never reaches this point. */
+	if ((size_t)ce->namelen + 2 <= DNAME_MAXLEN) {
+		wild[0] = 1;
+		wild[1] = '*';
+		memcpy(wild + 2, znode_name(ce), ce->namelen);
+		w = zone_lookup(z, wild, (size_t)ce->namelen + 2);
+		if (w != NULL)
+			return name_found(c, c->name, w);
+	}
+	/* Below a DNAME (RFC 6672 §3.2, step 3c). */
+	if (ce->flags & ZN_DNAME)
+		return follow(c, c->name, ce, RRTYPE_DNAME);
+	return ST_MISS;
+}
+
+/* Additional data for one name (RFC 1034 §4.3.2 step 6): its A and AAAA
+ * RRsets when it is in the zone. Returns ERR_SPACE when it did not fit. */
+static int put_addr(struct qctx *c, const uint8_t *target, bool glue_ok)
+{
+	const struct zone *z = c->z;
+	size_t len = dname_len(target);
+	const struct znode *tn;
+	static const uint16_t types[2] = {RRTYPE_A, RRTYPE_AAAA};
+
+	if (!dname_is_subdomain(target, z->apex))
+		return 0;
+	tn = zone_lookup(z, target, len);
+	if (tn == NULL || !(tn->flags & ZN_ADDR))
+		return 0;
+	/* Data at or below a cut is not ours; only NS targets may use it
+	 * (glue, RFC 1034 §4.2.1). */
+	if (!glue_ok && below_cut(z, target, len))
+		return 0;
+	for (int k = 0; k < 2; k++) {
+		const struct zrrset *s = znode_rrset(tn, types[k]);
+		bool dup = false;
+
+		if (s == NULL)
+			continue;
+		for (int i = 0; i < c->nw; i++)
+			if (c->w[i].set == s)
+				dup = true;
+		if (dup)
+			continue;
+		if (put_rrset(c, SEC_ADDITIONAL, znode_name(tn), tn, s, -1) < 0)
+			return ERR_SPACE;
+	}
+	return 0;
+}
+
+/* Additional section for the NS, MX and SRV RRsets written so far. For a
+ * referral, the glue inside the delegated zone comes first and must fit
+ * (RFC 9471 §3: TC otherwise); everything else is optional, and the
+ * section ends quietly at the first RRset that does not fit. */
+static void put_additional(struct qctx *c, bool referral)
+{
+	int nw = c->nw;
+
+	for (int pass = referral ? 0 : 1; pass < 2; pass++) {
+		for (int i = 0; i < nw; i++) {
+			const struct written *wr = &c->w[i];
+			const uint8_t *p;
+			bool is_ns = wr->type == RRTYPE_NS;
+
+			if (wr->sec == SEC_ADDITIONAL || wr->node == NULL)
+				continue;
+			if (!is_ns && wr->type != RRTYPE_MX && wr->type != RRTYPE_SRV)
+				continue;
+			p = zrrset_first(wr->node, wr->set);
+			for (uint16_t k = 0; k < wr->set->count; k++) {
+				const uint8_t *rd, *t;
+				uint32_t ttl;
+				uint16_t rdlen;
+				bool mandatory;
+
+				p = zrec_read(p, &ttl, &rdlen, &rd);
+				t = rdata_target_name(wr->type, rd, rdlen);
+				if (t == NULL)
+					continue;
+				mandatory = referral && is_ns && wr->sec == SEC_AUTHORITY &&
+					    dname_is_subdomain(t, c->cut_owner);
+				if ((pass == 0) != mandatory)
+					continue;
+				if (put_addr(c, t, is_ns) < 0) {
+					if (mandatory)
+						c->tc = true;
+					return;
+				}
+			}
+		}
+	}
+}
+
+/* Negative answers carry the SOA with TTL min(SOA TTL, MINIMUM)
+ * (RFC 2308 §3); left out, without TC, when it does not fit. */
+static void put_soa(struct qctx *c)
+{
+	const struct zone *z = c->z;
+
+	(void)put_rrset(c, SEC_AUTHORITY, z->apex, z->apex_node, z->soa, z->neg_ttl);
+}
+
+/* Answers a QUERY for c->name in zone c->z; returns whether AA applies. */
+static bool answer(struct qctx *c)
+{
+	enum state st;
+	bool aa;
+
+	st = solve(c);
+	/* AA unless the very first step is a referral (a CNAME chain that
+	 * runs into a cut keeps AA, as in Knot). */
+	aa = st != ST_DELEG;
+	while (st == ST_FOLLOW)
+		st = solve(c);
+
+	switch (st) {
+	case ST_TRUNC:
+		c->tc = true;
+		return aa;
+	case ST_MISS:
+		c->rcode = 3; /* NXDOMAIN, also at the end of a chain (RFC 6604 §3) */
+		put_soa(c);
+		return aa;
+	case ST_NODATA:
+		put_soa(c);
+		return aa;
+	case ST_DELEG: {
+		const struct zrrset *ns = znode_rrset(c->cut, RRTYPE_NS);
+
+		if (ns != NULL && put_rrset(c, SEC_AUTHORITY, c->cut_owner, c->cut, ns, -1) < 0) {
+			c->tc = true;
+			return aa;
+		}
+		put_additional(c, true);
+		return aa;
+	}
+	case ST_HIT:
+	case ST_FOLLOW:
+		break;
+	}
+	put_additional(c, false);
+	return aa;
+}
+
+/* ------------------------------------------------------------------ */
+/* The request */
+
+/* Where zone transfers plug in (RFC 5936 AXFR, RFC 1995 IXFR): another
+ * issue adds them with ACLs and TSIG. Until then every transfer request
+ * is refused, which secondaries treat as "not allowed". Returns the
+ * rcode. */
+static int transfer_hook(const struct zoneset *zs, const struct msg_query *q,
+			 const struct query_params *p)
+{
+	(void)zs;
+	(void)q;
+	(void)p;
+	return RCODE_REFUSED;
+}
+
+static size_t reply_limit(const struct msg_query *q, const struct query_params *p, size_t respcap)
+{
+	size_t limit;
+
+	if (p->tcp) {
+		limit = DNS_TCP_MAXSIZE;
+	} else if (q->has_edns) {
+		/* RFC 6891 §6.2.5: below 512 counts as 512; we never send
+		 * more than our own advertised size. */
+		size_t theirs =
+		    q->edns_udp_size < DNS_UDP_MINSIZE ? DNS_UDP_MINSIZE : q->edns_udp_size;
+		size_t ours = p->max_udp < DNS_UDP_MINSIZE ? DNS_UDP_MINSIZE : p->max_udp;
+
+		limit = theirs < ours ? theirs : ours;
+	} else {
+		limit = DNS_UDP_MINSIZE;
+	}
+	return limit < respcap ? limit : respcap;
+}
+
+/* Our OPT (RFC 6891 §6.1.2): our payload size, version 0, only DO kept
+ * from the request's flags, no options. */
+static void put_opt(struct msg_build *b, const struct msg_query *q, const struct query_params *p,
+		    int rcode)
+{
+	uint16_t size = p->max_udp < DNS_UDP_MINSIZE ? DNS_UDP_MINSIZE : p->max_udp;
+
+	(void)msg_build_opt(b, size, (uint8_t)(rcode >> 4), 0, q->edns_flags & EDNS_FLAG_DO, NULL,
+			    0);
+}
+
+static bool is_error_rcode(int rcode)
+{
+	return rcode == RCODE_FORMERR || rcode == RCODE_SERVFAIL || rcode == RCODE_NOTIMP ||
+	       rcode == RCODE_REFUSED || rcode == RCODE_NOTAUTH || rcode == RCODE_BADVERS;
+}
+
+/* A reply without records: the header, the question when we have one,
+ * and OPT when the request had one. */
+static size_t error_reply(const struct msg_query *q, bool with_question, uint16_t flags, int rcode,
+			  uint8_t *resp, size_t respcap, const struct query_params *p,
+			  struct query_result *r)
+{
+	struct msg_build b;
+	size_t limit = reply_limit(q, p, respcap);
+
+	msg_build_init(&b, resp, respcap, limit);
+	if (q->has_edns)
+		msg_build_reserve(&b, OPT_RR_LEN);
+	msg_build_header(&b, q->hdr.id, (uint16_t)(flags | (rcode & 0xf)));
+	if (with_question && q->qname_len > 0)
+		msg_build_question(&b, q->qname, q->qtype, q->qclass);
+	if (q->has_edns)
+		put_opt(&b, q, p, rcode);
+	r->rcode = rcode;
+	r->is_error = is_error_rcode(rcode);
+	return msg_build_finish(&b);
+}
+
+/* NOTIFY (RFC 1996 §3.7): only from allowed sources, only for a zone we
+ * serve, QTYPE SOA. The reply echoes the question with QR and AA. A bad
+ * QTYPE is FORMERR (Knot, NSD); a source not allowed is REFUSED (as NSD;
+ * Knot says NOTAUTH) so that it learns nothing about our zones; a zone we
+ * do not serve is NOTAUTH (Knot; RFC 2136 §2.2 uses NOTAUTH for "not
+ * authoritative for the zone named"). */
+static size_t answer_notify(const struct zoneset *zs, const struct msg_query *q, uint8_t *resp,
+			    size_t respcap, const struct query_params *p, struct query_result *r)
+{
+	uint16_t base = DNS_FLAG_QR | (uint16_t)(OPCODE_NOTIFY << 11);
+	uint8_t lower[DNAME_MAXLEN], off[DNAME_MAXLABELS];
+	const struct zone *z;
+	int nl;
+
+	if (q->qtype != RRTYPE_SOA)
+		return error_reply(q, true, base, RCODE_FORMERR, resp, respcap, p, r);
+	if (!p->notify_allowed)
+		return error_reply(q, true, base, RCODE_REFUSED, resp, respcap, p, r);
+	memcpy(lower, q->qname, q->qname_len);
+	dname_lower(lower);
+	nl = name_offsets(lower, off);
+	z = zoneset_find_lower(zs, lower, q->qname_len, off, nl);
+	if (z == NULL || z->apex_len != q->qname_len || (q->qclass != RRCLASS_IN))
+		return error_reply(q, true, base, RCODE_NOTAUTH, resp, respcap, p, r);
+	r->notify = true;
+	snprintf(r->notify_zone, sizeof(r->notify_zone), "%s", z->name_text);
+	return error_reply(q, true, base | DNS_FLAG_AA, RCODE_NOERROR, resp, respcap, p, r);
+}
+
+size_t query_process(const struct zoneset *zs, const uint8_t *req, size_t reqlen, uint8_t *resp,
+		     size_t respcap, const struct query_params *p, struct query_result *r)
+{
+	struct msg_query q;
+	struct qctx c;
+	uint16_t flags, base;
+	uint8_t lower[DNAME_MAXLEN], off[DNAME_MAXLABELS];
+	int perr, nl;
+	unsigned opcode;
+	bool aa;
+
+	memset(r, 0, sizeof(*r));
+	if (req == NULL || resp == NULL || respcap < DNS_UDP_MINSIZE || reqlen < DNS_HEADER_LEN) {
+		r->dropped = true;
+		return 0;
+	}
+	flags = wire_get_u16(req + 2);
+	if (flags & DNS_FLAG_QR) {
+		r->dropped = true;
+		return 0;
+	}
+	opcode = DNS_OPCODE(flags);
+	r->opcode = (uint8_t)opcode;
+
+	perr = msg_parse_query(req, reqlen, &q);
+	r->qtype = q.qname_len > 0 ? q.qtype : 0;
+	if (opcode != OPCODE_QUERY && opcode != OPCODE_NOTIFY)
+		return error_reply(&q, perr == 0 && q.hdr.qdcount == 1,
+				   (uint16_t)(DNS_FLAG_QR | opcode << 11), RCODE_NOTIMP, resp,
+				   respcap, p, r);
+	base = (uint16_t)(DNS_FLAG_QR | opcode << 11 | (flags & (DNS_FLAG_RD | DNS_FLAG_CD)));
+	if (perr < 0) {
+		/* Malformed (two OPTs included, RFC 6891 §6.1.1): the question
+		 * is echoed only when it was read completely. */
+		return error_reply(&q, q.hdr.qdcount == 1 && q.question_end > 0, base,
+				   RCODE_FORMERR, resp, respcap, p, r);
+	}
+	if (q.hdr.qdcount != 1 || q.qname_len == 0)
+		return error_reply(&q, false, base, RCODE_FORMERR, resp, respcap, p, r);
+	if (q.has_edns && q.edns_version > 0)
+		return error_reply(&q, true, base, RCODE_BADVERS, resp, respcap, p, r);
+	if (opcode == OPCODE_NOTIFY)
+		return answer_notify(zs, &q, resp, respcap, p, r);
+	if (q.qclass != RRCLASS_IN && q.qclass != RRCLASS_ANY)
+		return error_reply(&q, true, base, RCODE_REFUSED, resp, respcap, p, r);
+	if (q.qtype == 0)
+		/* Reserved (RFC 6895 §3.1); Knot answers NOTIMP too. */
+		return error_reply(&q, true, base, RCODE_NOTIMP, resp, respcap, p, r);
+	if (q.qtype == RRTYPE_AXFR || q.qtype == RRTYPE_IXFR) {
+		if (!p->tcp && q.qtype == RRTYPE_AXFR)
+			return error_reply(&q, true, base, RCODE_NOTIMP, resp, respcap, p, r);
+		return error_reply(&q, true, base, transfer_hook(zs, &q, p), resp, respcap, p, r);
+	}
+
+	memcpy(lower, q.qname, q.qname_len);
+	dname_lower(lower);
+	nl = name_offsets(lower, off);
+	memset(&c, 0, sizeof(c));
+	if (q.qtype == RRTYPE_DS && nl > 0) {
+		/* DS lives on the parent side of a cut: find the zone from
+		 * QNAME's parent (RFC 4035 §3.1.4.1; Knot does the same). */
+		const uint8_t *parent = lower + 1 + lower[0];
+		uint8_t poff[DNAME_MAXLABELS];
+		int pnl = name_offsets(parent, poff);
+
+		c.z = zoneset_find_lower(zs, parent, q.qname_len - 1u - lower[0], poff, pnl);
+	}
+	if (c.z == NULL)
+		c.z = zoneset_find_lower(zs, lower, q.qname_len, off, nl);
+	if (c.z == NULL)
+		return error_reply(&q, true, base, RCODE_REFUSED, resp, respcap, p, r);
+
+	msg_build_init(&c.b, resp, respcap, reply_limit(&q, p, respcap));
+	if (q.has_edns)
+		msg_build_reserve(&c.b, OPT_RR_LEN);
+	msg_build_header(&c.b, q.hdr.id, base);
+	if (msg_build_question(&c.b, q.qname, q.qtype, q.qclass) < 0) {
+		/* Cannot happen with limit >= 512; answer SERVFAIL anyway. */
+		return error_reply(&q, false, base, RCODE_SERVFAIL, resp, respcap, p, r);
+	}
+	c.qtype = q.qtype;
+	/* Answers are owned by QNAME as asked: msg_build compresses an owner
+	 * equal to QNAME into a pointer to the question, so the client's
+	 * case comes back (0x20, RFC 4343 §4.1). */
+	c.name = lower;
+	c.namelen = q.qname_len;
+	c.first = true;
+	aa = answer(&c);
+
+	flags = base;
+	if (aa)
+		flags |= DNS_FLAG_AA;
+	if (c.tc)
+		flags |= DNS_FLAG_TC;
+	flags |= (uint16_t)(c.rcode & 0xf);
+	msg_build_set_flags(&c.b, flags);
+	if (q.has_edns)
+		put_opt(&c.b, &q, p, c.rcode);
+	r->rcode = c.rcode;
+	r->truncated = c.tc;
+	r->is_error = is_error_rcode(c.rcode);
+	return msg_build_finish(&c.b);
+}

@@ -1,0 +1,594 @@
+/*
+ * http.c: the Streamable HTTP transport on evhttp (http.h).
+ *
+ * Status codes follow the MCP transport spec (2025-03-26..2025-11-25,
+ * "Streamable HTTP") where it speaks and RFC 9110 elsewhere:
+ *   202 notification/response accepted, no body;
+ *   400 bad JSON-RPC, missing Mcp-Session-Id, unsupported MCP-Protocol-Version;
+ *   401 no or bad token (RFC 6750 §3, WWW-Authenticate: Bearer);
+ *   403 bad Origin (MCP 2025-11-25), insufficient scope (RFC 6750 §3.1);
+ *   404 unknown or ended session, other paths;
+ *   405 other methods; 406 Accept that allows neither JSON nor SSE;
+ *   409 too many streams for one session; 413 body over max-body (evhttp);
+ *   415 Content-Type not application/json;
+ *   421 Host we do not serve (RFC 9110 §15.5.20 "Misdirected Request": the
+ *       request was directed at a server not able to produce a response
+ *       for that authority, which is what DNS rebinding does);
+ *   429 over the token's rate (RFC 6585 §4, with Retry-After).
+ */
+#include <arpa/inet.h>
+#include <event2/buffer.h>
+#include <event2/event.h>
+#include <event2/http.h>
+#include <event2/keyvalq_struct.h>
+#include <netinet/in.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+
+#include "auth.h"
+#include "conf.h"
+#include "err.h"
+#include "http.h"
+#include "log.h"
+#include "mconf.h"
+#include "mcp.h"
+#include "session.h"
+#include "sse.h"
+
+#define HTTP_PATH	  "/stream"
+#define HTTP_TIMEOUT	  60 /* seconds to read a request; idle keep-alive */
+#define CORS_ALLOW_METHODS "GET, POST, DELETE, OPTIONS"
+#define CORS_ALLOW_HEADERS                                                                         \
+	"Authorization, Content-Type, Accept, Mcp-Session-Id, MCP-Protocol-Version, "            \
+	"Last-Event-ID, Mcp-Method, Mcp-Name"
+#define CORS_EXPOSE_HEADERS "Mcp-Session-Id, WWW-Authenticate, Retry-After"
+
+/* A POST whose answer waits for dnsd. */
+struct pending {
+	struct http_server *h;
+	struct evhttp_request *req; /* NULL once the client is gone */
+	struct mcp_call *call;	    /* NULL once answered */
+	bool sse;		    /* answer as text/event-stream */
+	struct pending *next, *prev;
+};
+
+struct http_server {
+	struct event_base *base;
+	struct evhttp *http;
+	const struct mconf *c;
+	struct mcp_server *mcp;
+	struct auth *auth;
+	struct session_table *sessions;
+	struct auth_hosts hosts;
+	uint16_t ports[MCONF_MAX_LISTEN];
+	size_t nports;
+	struct pending *pendings;
+};
+
+static const char *reason(int status)
+{
+	switch (status) {
+	case 200: return "OK";
+	case 202: return "Accepted";
+	case 204: return "No Content";
+	case 400: return "Bad Request";
+	case 401: return "Unauthorized";
+	case 403: return "Forbidden";
+	case 404: return "Not Found";
+	case 405: return "Method Not Allowed";
+	case 406: return "Not Acceptable";
+	case 409: return "Conflict";
+	case 413: return "Content Too Large";
+	case 415: return "Unsupported Media Type";
+	case 421: return "Misdirected Request";
+	case 429: return "Too Many Requests";
+	case 503: return "Service Unavailable";
+	default: return "Internal Server Error";
+	}
+}
+
+static void send_body(struct evhttp_request *req, int status, const char *ctype, const char *body,
+		      size_t len)
+{
+	struct evbuffer *buf = NULL;
+
+	if (body && len) {
+		buf = evbuffer_new();
+		if (buf == NULL || evbuffer_add(buf, body, len) != 0) {
+			if (buf)
+				evbuffer_free(buf);
+			buf = NULL;
+			status = 500;
+		} else if (ctype) {
+			evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type",
+					  ctype);
+		}
+	}
+	evhttp_send_reply(req, status, reason(status), buf);
+	if (buf)
+		evbuffer_free(buf);
+}
+
+/* An error with a JSON-RPC error body (id null), as MCP allows for
+ * rejected HTTP requests. */
+static void send_error(struct evhttp_request *req, int status, int code, const char *msg)
+{
+	char *body = mcp_error_json(code, msg);
+
+	send_body(req, status, "application/json", body, body ? strlen(body) : 0);
+	free(body);
+}
+
+static void add_cors(struct http_server *h, struct evhttp_request *req, const char *origin)
+{
+	struct evkeyvalq *out = evhttp_request_get_output_headers(req);
+
+	if (origin && auth_origin_ok(&h->hosts, origin)) {
+		evhttp_add_header(out, "Access-Control-Allow-Origin", origin);
+		evhttp_add_header(out, "Vary", "Origin");
+	}
+	evhttp_add_header(out, "Access-Control-Allow-Methods", CORS_ALLOW_METHODS);
+	evhttp_add_header(out, "Access-Control-Allow-Headers", CORS_ALLOW_HEADERS);
+	evhttp_add_header(out, "Access-Control-Expose-Headers", CORS_EXPOSE_HEADERS);
+}
+
+/* Does one media range list name type (or a wildcard covering it)? */
+static bool accepts(const char *accept, const char *type, const char *wild)
+{
+	const char *p = accept;
+
+	while (*p) {
+		const char *start, *end;
+		size_t len;
+
+		while (*p == ' ' || *p == '\t' || *p == ',')
+			p++;
+		start = p;
+		while (*p && *p != ',' && *p != ';')
+			p++;
+		end = p;
+		while (end > start && (end[-1] == ' ' || end[-1] == '\t'))
+			end--;
+		len = (size_t)(end - start);
+		if ((len == strlen(type) && strncasecmp(start, type, len) == 0) ||
+		    (len == strlen(wild) && strncasecmp(start, wild, len) == 0) ||
+		    (len == 3 && strncmp(start, "*/*", 3) == 0))
+			return true;
+		while (*p && *p != ',')
+			p++; /* skip parameters */
+	}
+	return false;
+}
+
+/* Content-Type must be application/json, parameters (charset) allowed. */
+static bool is_json_ctype(const char *ct)
+{
+	size_t n = strlen("application/json");
+
+	if (ct == NULL || strncasecmp(ct, "application/json", n) != 0)
+		return false;
+	ct += n;
+	while (*ct == ' ' || *ct == '\t')
+		ct++;
+	return *ct == '\0' || *ct == ';';
+}
+
+static void pending_unlink(struct pending *p)
+{
+	if (p->prev)
+		p->prev->next = p->next;
+	else if (p->h->pendings == p)
+		p->h->pendings = p->next;
+	if (p->next)
+		p->next->prev = p->prev;
+	p->next = p->prev = NULL;
+}
+
+static void send_reply(struct evhttp_request *req, bool sse, struct mcp_reply *r)
+{
+	struct evkeyvalq *out = evhttp_request_get_output_headers(req);
+
+	if (r->session_id[0])
+		evhttp_add_header(out, "Mcp-Session-Id", r->session_id);
+	if (r->www_authenticate)
+		evhttp_add_header(out, "WWW-Authenticate", r->www_authenticate);
+	if (r->body == NULL) {
+		send_body(req, r->status, NULL, NULL, 0);
+	} else if (sse && r->status == 200) {
+		/* the client accepts only SSE: one event, then the end */
+		size_t len;
+		char *ev = sse_format_message(r->body, &len);
+
+		evhttp_add_header(out, "Cache-Control", "no-cache");
+		evhttp_add_header(out, "X-Accel-Buffering", "no");
+		send_body(req, ev ? 200 : 500, "text/event-stream", ev, ev ? len : 0);
+		free(ev);
+	} else {
+		send_body(req, r->status, "application/json", r->body, strlen(r->body));
+	}
+}
+
+/* The answer of a POST: synchronous (inside mcp_handle, p->call still
+ * NULL; handle_post frees p) or later from the event loop (p->call set). */
+static void on_reply(void *arg, struct mcp_reply *r)
+{
+	struct pending *p = arg;
+	struct evhttp_connection *evcon;
+
+	if (p->call == NULL) {
+		send_reply(p->req, p->sse, r);
+		return;
+	}
+	evcon = evhttp_request_get_connection(p->req);
+	if (evcon)
+		evhttp_connection_set_closecb(evcon, NULL, NULL);
+	send_reply(p->req, p->sse, r);
+	pending_unlink(p);
+	free(p);
+}
+
+static void on_pending_close(struct evhttp_connection *evcon, void *arg)
+{
+	struct pending *p = arg;
+
+	(void)evcon;
+	log_debug("client went away while its write waited for dnsd");
+	mcp_call_detach(p->call);
+	/* a request libevent detached from its dying connection is ours */
+	if (evhttp_request_get_connection(p->req) == NULL)
+		evhttp_request_free(p->req);
+	pending_unlink(p);
+	free(p);
+}
+
+static void handle_post(struct http_server *h, struct evhttp_request *req,
+			const struct auth_identity *who)
+{
+	struct evkeyvalq *in = evhttp_request_get_input_headers(req);
+	const char *accept = evhttp_find_header(in, "Accept");
+	struct evbuffer *body = evhttp_request_get_input_buffer(req);
+	struct mcp_request mreq;
+	struct mcp_call *call;
+	struct pending *p;
+	size_t len;
+	bool sse = false;
+
+	if (!is_json_ctype(evhttp_find_header(in, "Content-Type"))) {
+		send_error(req, 415, RPC_SERVER_ERROR,
+			   "Unsupported Media Type: Content-Type must be application/json");
+		return;
+	}
+	/* lenient Accept: JSON-only, a wildcard Accept, or none is fine (the Anthropic
+	 * proxy and claude.ai send less than both types); SSE-only gets the
+	 * answer as one SSE event */
+	if (accept && accept[0] && !accepts(accept, "application/json", "application/*")) {
+		if (!accepts(accept, "text/event-stream", "text/*")) {
+			send_error(req, 406, RPC_SERVER_ERROR,
+				   "Not Acceptable: accept application/json or text/event-stream");
+			return;
+		}
+		sse = true;
+	}
+	p = calloc(1, sizeof(*p));
+	if (p == NULL) {
+		send_error(req, 500, RPC_INTERNAL_ERROR, "out of memory");
+		return;
+	}
+	p->h = h;
+	p->req = req;
+	p->sse = sse;
+	len = evbuffer_get_length(body);
+	memset(&mreq, 0, sizeof(mreq));
+	mreq.body = len ? (const char *)evbuffer_pullup(body, -1) : "";
+	mreq.len = len;
+	mreq.session_id = evhttp_find_header(in, "Mcp-Session-Id");
+	mreq.protocol_version = evhttp_find_header(in, "MCP-Protocol-Version");
+	mreq.who = who;
+	if (mreq.body == NULL) {
+		free(p);
+		send_error(req, 500, RPC_INTERNAL_ERROR, "out of memory");
+		return;
+	}
+	call = mcp_handle(h->mcp, &mreq, on_reply, p);
+	if (call == NULL) {
+		/* answered already */
+		free(p);
+		return;
+	}
+	/* a write waits for dnsd: answer later, unless the client leaves */
+	p->call = call;
+	p->next = h->pendings;
+	if (h->pendings)
+		h->pendings->prev = p;
+	h->pendings = p;
+	evhttp_connection_set_closecb(evhttp_request_get_connection(req), on_pending_close, p);
+}
+
+/* Checks the headers GET and DELETE share. The session, or NULL after an
+ * error reply. */
+static struct session *session_of(struct http_server *h, struct evhttp_request *req,
+				  const struct auth_identity *who)
+{
+	struct evkeyvalq *in = evhttp_request_get_input_headers(req);
+	const char *sid = evhttp_find_header(in, "Mcp-Session-Id");
+	const char *ver = evhttp_find_header(in, "MCP-Protocol-Version");
+	struct session *s;
+
+	if (ver && !mcp_version_supported(ver)) {
+		send_error(req, 400, RPC_SERVER_ERROR,
+			   "Bad Request: unsupported MCP-Protocol-Version");
+		return NULL;
+	}
+	if (sid == NULL) {
+		send_error(req, 400, RPC_SERVER_ERROR,
+			   "Bad Request: Mcp-Session-Id header is required");
+		return NULL;
+	}
+	s = session_find(h->sessions, sid, who->token_id, session_now_ms());
+	if (s == NULL) {
+		send_error(req, 404, RPC_SESSION_NOT_FOUND, "Session not found");
+		return NULL;
+	}
+	s->last_active_ms = session_now_ms();
+	return s;
+}
+
+static void handle_get(struct http_server *h, struct evhttp_request *req,
+		       const struct auth_identity *who)
+{
+	const char *accept = evhttp_find_header(evhttp_request_get_input_headers(req), "Accept");
+	struct session *s;
+
+	if (accept && accept[0] && !accepts(accept, "text/event-stream", "text/*")) {
+		send_error(req, 406, RPC_SERVER_ERROR,
+			   "Not Acceptable: GET /stream answers text/event-stream");
+		return;
+	}
+	s = session_of(h, req, who);
+	if (s == NULL)
+		return;
+	if (s->n_streams >= SSE_MAX_PER_SESSION) {
+		send_error(req, 409, RPC_SERVER_ERROR,
+			   "Conflict: too many open streams for this session");
+		return;
+	}
+	if (sse_open(h->base, req, s, h->c->sse_keepalive) == NULL)
+		send_error(req, 500, RPC_INTERNAL_ERROR, "out of memory");
+}
+
+static void handle_delete(struct http_server *h, struct evhttp_request *req,
+			  const struct auth_identity *who)
+{
+	struct session *s = session_of(h, req, who);
+
+	if (s == NULL)
+		return;
+	log_info("session %.8s ended by %s (DELETE)", s->id, who->name);
+	session_destroy(h->sessions, s);
+	send_body(req, 204, NULL, NULL, 0);
+}
+
+static bool authenticate(struct http_server *h, struct evhttp_request *req,
+			 struct auth_identity *who)
+{
+	const char *authz = evhttp_find_header(evhttp_request_get_input_headers(req),
+					       "Authorization");
+	struct evkeyvalq *out = evhttp_request_get_output_headers(req);
+	bool presented;
+	int rc;
+
+	if (h->c->no_auth) {
+		auth_noauth_identity(who);
+		return true;
+	}
+	rc = auth_bearer(h->auth, authz, session_now_ms(), who, &presented);
+	if (rc == 0)
+		return true;
+	if (rc == ERR_DB) {
+		send_error(req, 500, RPC_INTERNAL_ERROR, "database error");
+		return false;
+	}
+	/* RFC 6750 §3: no error code when no credential came; invalid_token
+	 * when one did. The realm names us; resource_metadata comes with OAuth. */
+	if (presented) {
+		char peer[64] = "?";
+		char *addr = NULL;
+		ev_uint16_t port = 0;
+
+		evhttp_connection_get_peer(evhttp_request_get_connection(req), &addr, &port);
+		if (addr)
+			snprintf(peer, sizeof(peer), "%s", addr);
+		log_info("invalid bearer token from %s", peer);
+		evhttp_add_header(out, "WWW-Authenticate",
+				  "Bearer realm=\"" AUTH_REALM "\", error=\"invalid_token\", "
+				  "error_description=\"unknown or revoked token\"");
+		send_error(req, 401, RPC_SERVER_ERROR, "Unauthorized: invalid bearer token");
+	} else {
+		evhttp_add_header(out, "WWW-Authenticate", "Bearer realm=\"" AUTH_REALM "\"");
+		send_error(req, 401, RPC_SERVER_ERROR,
+			   "Unauthorized: send Authorization: Bearer <token>");
+	}
+	return false;
+}
+
+static void on_request(struct evhttp_request *req, void *arg)
+{
+	struct http_server *h = arg;
+	struct evkeyvalq *in = evhttp_request_get_input_headers(req);
+	const char *host = evhttp_find_header(in, "Host");
+	const char *fwd = evhttp_find_header(in, "X-Forwarded-Host");
+	const char *origin = evhttp_find_header(in, "Origin");
+	const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(req);
+	const char *path = uri ? evhttp_uri_get_path(uri) : NULL;
+	enum evhttp_cmd_type method = evhttp_request_get_command(req);
+	struct auth_identity who;
+	unsigned retry;
+	char num[16];
+
+	add_cors(h, req, origin);
+	if (host == NULL) {
+		send_error(req, 400, RPC_SERVER_ERROR, "Bad Request: Host header required");
+		return;
+	}
+	/* DNS rebinding: a browser tricked into sending to us names the
+	 * attacker's host; a proxy in front must pass a name we know */
+	if (!auth_host_ok(&h->hosts, host) || (fwd && !auth_host_ok(&h->hosts, fwd))) {
+		char lb[64];
+		size_t i;
+
+		for (i = 0; host[i] && i + 1 < sizeof(lb); i++)
+			lb[i] = host[i] >= 0x20 && host[i] < 0x7f ? host[i] : '?';
+		lb[i] = '\0';
+		log_info("refused Host %s (set public-host for a proxy)", lb);
+		send_error(req, 421, RPC_SERVER_ERROR, "Misdirected Request: unknown Host");
+		return;
+	}
+	if (origin && !auth_origin_ok(&h->hosts, origin)) {
+		send_error(req, 403, RPC_SERVER_ERROR, "Forbidden: Origin not allowed");
+		return;
+	}
+	if (path == NULL || strcmp(path, HTTP_PATH) != 0) {
+		/* includes /.well-known/oauth-*: no OAuth here (yet), and a
+		 * quick 404 tells clients to use the static token */
+		send_error(req, 404, RPC_SERVER_ERROR, "Not Found: the MCP endpoint is /stream");
+		return;
+	}
+	if (method == EVHTTP_REQ_OPTIONS) {
+		evhttp_add_header(evhttp_request_get_output_headers(req), "Access-Control-Max-Age",
+				  "600");
+		evhttp_add_header(evhttp_request_get_output_headers(req), "Allow",
+				  CORS_ALLOW_METHODS);
+		send_body(req, 204, NULL, NULL, 0);
+		return;
+	}
+	if (method != EVHTTP_REQ_POST && method != EVHTTP_REQ_GET && method != EVHTTP_REQ_DELETE) {
+		evhttp_add_header(evhttp_request_get_output_headers(req), "Allow",
+				  CORS_ALLOW_METHODS);
+		send_error(req, 405, RPC_SERVER_ERROR, "Method Not Allowed");
+		return;
+	}
+	if (!authenticate(h, req, &who))
+		return;
+	if (auth_rate_take(h->auth, who.token_id, session_now_ms(), &retry) != 0) {
+		snprintf(num, sizeof(num), "%u", retry);
+		evhttp_add_header(evhttp_request_get_output_headers(req), "Retry-After", num);
+		log_info("rate limit: %s over %u requests/minute", who.name, h->c->rate_limit);
+		send_error(req, 429, RPC_SERVER_ERROR, "Too Many Requests");
+		return;
+	}
+	if (method == EVHTTP_REQ_POST)
+		handle_post(h, req, &who);
+	else if (method == EVHTTP_REQ_GET)
+		handle_get(h, req, &who);
+	else
+		handle_delete(h, req, &who);
+}
+
+static uint16_t bound_port(struct evhttp_bound_socket *bs)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+
+	if (getsockname(evhttp_bound_socket_get_fd(bs), (struct sockaddr *)&ss, &len) != 0)
+		return 0;
+	if (ss.ss_family == AF_INET)
+		return ntohs(((struct sockaddr_in *)&ss)->sin_port);
+	if (ss.ss_family == AF_INET6)
+		return ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
+	return 0;
+}
+
+struct http_server *http_server_new(struct event_base *base, const struct mconf *c,
+				    struct mcp_server *mcp, struct auth *auth,
+				    struct session_table *sessions, char *err, size_t errcap)
+{
+	struct http_server *h = calloc(1, sizeof(*h));
+
+	if (h == NULL) {
+		snprintf(err, errcap, "out of memory");
+		return NULL;
+	}
+	h->base = base;
+	h->c = c;
+	h->mcp = mcp;
+	h->auth = auth;
+	h->sessions = sessions;
+	h->http = evhttp_new(base);
+	if (h->http == NULL) {
+		snprintf(err, errcap, "evhttp_new failed");
+		goto fail;
+	}
+	evhttp_set_max_body_size(h->http, (ev_ssize_t)c->max_body);
+	evhttp_set_max_headers_size(h->http, (ev_ssize_t)c->max_header);
+	evhttp_set_timeout(h->http, HTTP_TIMEOUT);
+	/* no made-up text/html on bodiless answers such as 202 */
+	evhttp_set_default_content_type(h->http, NULL);
+	/* let every method reach us, so others get our 405 with CORS */
+	evhttp_set_allowed_methods(h->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_HEAD |
+						EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE |
+						EVHTTP_REQ_OPTIONS | EVHTTP_REQ_PATCH);
+	evhttp_set_gencb(h->http, on_request, h);
+	for (size_t i = 0; i < mconf_listen_count(c); i++) {
+		const char *l = mconf_listen(c, i);
+		struct sockaddr_storage ss;
+		unsigned int sslen;
+		char ip[INET6_ADDRSTRLEN];
+		uint16_t port;
+		struct evhttp_bound_socket *bs;
+
+		if (conf_parse_addr(l, MCONF_DEFAULT_PORT, &ss, &sslen) != 0) {
+			snprintf(err, errcap, "listen %s: not ADDR:PORT", l);
+			goto fail;
+		}
+		if (ss.ss_family == AF_INET) {
+			inet_ntop(AF_INET, &((struct sockaddr_in *)&ss)->sin_addr, ip, sizeof(ip));
+			port = ntohs(((struct sockaddr_in *)&ss)->sin_port);
+		} else {
+			inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&ss)->sin6_addr, ip,
+				  sizeof(ip));
+			port = ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
+		}
+		bs = evhttp_bind_socket_with_handle(h->http, ip, port);
+		if (bs == NULL) {
+			snprintf(err, errcap, "cannot listen on %s: %m", l);
+			goto fail;
+		}
+		h->ports[i] = bound_port(bs);
+		h->nports++;
+		log_info("listening on http://%s%s%s:%u%s", ss.ss_family == AF_INET6 ? "[" : "", ip,
+			 ss.ss_family == AF_INET6 ? "]" : "", h->ports[i], HTTP_PATH);
+	}
+	if (auth_hosts_init(&h->hosts, c, h->ports, h->nports) != 0) {
+		snprintf(err, errcap, "too many accepted Host values");
+		goto fail;
+	}
+	return h;
+fail:
+	http_server_free(h);
+	return NULL;
+}
+
+void http_server_free(struct http_server *h)
+{
+	if (h == NULL)
+		return;
+	/* closes every connection; close callbacks detach waiting writes */
+	if (h->http)
+		evhttp_free(h->http);
+	while (h->pendings) {
+		struct pending *p = h->pendings;
+		mcp_call_detach(p->call);
+		pending_unlink(p);
+		free(p);
+	}
+	free(h);
+}
+
+uint16_t http_server_port(const struct http_server *h, size_t i)
+{
+	return i < h->nports ? h->ports[i] : 0;
+}

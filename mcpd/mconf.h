@@ -1,0 +1,82 @@
+/*
+ * mconf.h: mcpd's serving settings. Every setting has a long flag and the
+ * same key in the config file (common/conf.h format): "--rate-limit 600"
+ * equals the line "rate-limit 600". Command-line values win over the file;
+ * a repeatable key given on the command line replaces the file's values.
+ *
+ * Keys: db, listen (repeatable), dnsd, no-auth, public-host, allow-origin
+ * (repeatable), max-body, max-header, max-sessions, session-idle-timeout,
+ * rate-limit, sse-keepalive, port-file, log-level.
+ */
+#ifndef MCONF_H
+#define MCONF_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#define MCONF_DEFAULT_LISTEN	   "127.0.0.1:8053"
+#define MCONF_DEFAULT_DNSD	   "127.0.0.1:5353"
+#define MCONF_DEFAULT_PORT	   8053
+#define MCONF_MAX_LISTEN	   8  /* listen addresses */
+#define MCONF_MAX_ORIGINS	   32 /* allow-origin entries */
+#define MCONF_DEFAULT_MAX_BODY	   (1024 * 1024)
+#define MCONF_DEFAULT_MAX_HEADER   (16 * 1024)
+#define MCONF_DEFAULT_MAX_SESSIONS 1000
+#define MCONF_DEFAULT_IDLE_TIMEOUT 3600 /* seconds */
+#define MCONF_DEFAULT_RATE_LIMIT   600	/* requests per token per minute */
+/* SSE keep-alive comment interval: below the 30-60 s idle timeouts common
+ * in proxies and load balancers, above chatter. */
+#define MCONF_DEFAULT_SSE_KEEPALIVE 20
+
+struct mconf {
+	char *db_path;			   /* --db FILE (required to serve) */
+	char *listen[MCONF_MAX_LISTEN];	   /* "ADDR:PORT" strings, port 0 = any */
+	size_t n_listen;		   /* 0 means MCONF_DEFAULT_LISTEN */
+	char *dnsd;			   /* where NOTIFY and SOA checks go */
+	bool no_auth;			   /* serve without tokens (loopback only) */
+	char *public_host;		   /* NAME[:PORT] clients use, or NULL */
+	char *allow_origin[MCONF_MAX_ORIGINS]; /* exact origins ("https://a.example") */
+	size_t n_origins;
+	size_t max_body;	       /* request body cap, bytes */
+	size_t max_header;	       /* request header cap, bytes */
+	unsigned max_sessions;	       /* live MCP sessions */
+	unsigned idle_timeout;	       /* seconds before an idle session expires */
+	unsigned rate_limit;	       /* requests per token per minute, 0 = unlimited */
+	unsigned sse_keepalive;	       /* seconds between ":" comments on SSE */
+	char *port_file;	       /* write the first bound port here, or NULL */
+	int log_level;		       /* enum log_level */
+	/* internal: which repeatable keys the command line already set, so its
+	 * first value replaces what the file gave */
+	bool cli_listen, cli_origin;
+};
+
+/* Fills c with the defaults. Nothing to free yet. */
+void mconf_init(struct mconf *c);
+
+/* Frees the strings c owns and leaves it as after mconf_init. */
+void mconf_free(struct mconf *c);
+
+/* Applies one setting. from_cli marks command-line values (see above).
+ * 0, or ERR_INVALID / ERR_RANGE / ERR_SYNTAX with a sentence in err. */
+int mconf_set(struct mconf *c, const char *key, const char *value, bool from_cli, char *err,
+	      size_t errcap);
+
+/* Reads a config file with conf_parse_file. 0 or a negative error (err set). */
+int mconf_load(struct mconf *c, const char *path, char *err, size_t errcap);
+
+/*
+ * Parses argv (serving flags only; argv[0] is skipped): "-c FILE" /
+ * "--config FILE" is read first, then every "--key value" or "--key=value"
+ * and the boolean "--no-auth". "-h"/"--help" sets *help. Returns 0, or a
+ * negative error with err set ("unknown option --lisen").
+ */
+int mconf_parse_args(struct mconf *c, int argc, char **argv, bool *help, char *err, size_t errcap);
+
+/* The listen address i (defaults applied). */
+const char *mconf_listen(const struct mconf *c, size_t i);
+size_t mconf_listen_count(const struct mconf *c);
+
+/* Usage text for --help. */
+extern const char mconf_usage[];
+
+#endif

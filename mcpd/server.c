@@ -1,0 +1,276 @@
+/*
+ * server.c: mcpd's serving mode (server.h): wiring and the event loop.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <event2/event.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "auth.h"
+#include "conf.h"
+#include "db.h"
+#include "err.h"
+#include "http.h"
+#include "log.h"
+#include "mconf.h"
+#include "mcp.h"
+#include "server.h"
+#include "session.h"
+#include "sse.h"
+#include "tools.h"
+
+/* True when addr (ADDR:PORT) is a loopback address: 127.0.0.0/8, ::1 or
+ * ::ffff:127.0.0.0/104. */
+static bool is_loopback(const char *addr)
+{
+	struct sockaddr_storage ss;
+	unsigned int len;
+
+	if (conf_parse_addr(addr, MCONF_DEFAULT_PORT, &ss, &len) != 0)
+		return false;
+	if (ss.ss_family == AF_INET)
+		return (ntohl(((struct sockaddr_in *)&ss)->sin_addr.s_addr) >> 24) == 127;
+	if (ss.ss_family == AF_INET6) {
+		const struct in6_addr *a = &((struct sockaddr_in6 *)&ss)->sin6_addr;
+		if (IN6_IS_ADDR_LOOPBACK(a))
+			return true;
+		return IN6_IS_ADDR_V4MAPPED(a) && a->s6_addr[12] == 127;
+	}
+	return false;
+}
+
+/* Writes the port to path atomically (tmp + rename), so a test polling
+ * for the file never reads half of it. */
+static int write_port_file(const char *path, unsigned port)
+{
+	char tmp[4096];
+	FILE *f;
+
+	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= sizeof(tmp))
+		return ERR_SPACE;
+	f = fopen(tmp, "w");
+	if (f == NULL)
+		return ERR_IO;
+	fprintf(f, "%u\n", port);
+	if (fclose(f) != 0 || rename(tmp, path) != 0) {
+		unlink(tmp);
+		return ERR_IO;
+	}
+	return 0;
+}
+
+/* sd_notify(3) "READY=1" without libsystemd, for Type=notify units. */
+static void notify_ready(void)
+{
+	const char *path = getenv("NOTIFY_SOCKET");
+	struct sockaddr_un sun;
+	socklen_t len;
+	int fd;
+
+	if (path == NULL || (path[0] != '/' && path[0] != '@') || strlen(path) >= sizeof(sun.sun_path))
+		return;
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	memcpy(sun.sun_path, path, strlen(path));
+	if (path[0] == '@')
+		sun.sun_path[0] = '\0'; /* abstract namespace */
+	len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + strlen(path));
+	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return;
+	if (sendto(fd, "READY=1", 7, MSG_NOSIGNAL, (struct sockaddr *)&sun, len) < 0)
+		log_warn("sd_notify");
+	close(fd);
+}
+
+/* What a clean stop needs: writes that wait for dnsd get their answer
+ * (bounded by the live wait) before the loop ends. */
+struct stopper {
+	struct event_base *base;
+	struct mcp_server *mcp;
+	struct event *drain; /* polls until no write waits */
+	uint64_t deadline_ms;
+};
+
+static void on_drain(evutil_socket_t fd, short what, void *arg)
+{
+	struct stopper *st = arg;
+
+	(void)fd;
+	(void)what;
+	if (mcp_waiting(st->mcp) == 0 || session_now_ms() >= st->deadline_ms)
+		event_base_loopexit(st->base, NULL);
+}
+
+static void on_signal(evutil_socket_t sig, short what, void *arg)
+{
+	struct stopper *st = arg;
+	struct timeval tv = {0, 50 * 1000};
+	size_t n = mcp_waiting(st->mcp);
+
+	(void)what;
+	if (n == 0 || event_pending(st->drain, EV_TIMEOUT, NULL)) {
+		log_info("signal %d: stopping", (int)sig);
+		event_base_loopexit(st->base, NULL);
+		return;
+	}
+	log_info("signal %d: stopping after %zu write(s) waiting for dnsd", (int)sig, n);
+	st->deadline_ms = session_now_ms() + MCP_LIVE_WAIT_MS + 1000;
+	event_add(st->drain, &tv);
+}
+
+static void on_expire(evutil_socket_t fd, short what, void *arg)
+{
+	size_t n;
+
+	(void)fd;
+	(void)what;
+	n = session_expire(arg, session_now_ms());
+	if (n)
+		log_info("%zu idle session(s) expired", n);
+}
+
+int mcpd_serve(int argc, char **argv)
+{
+	struct mconf c;
+	struct sqlite3 *db = NULL;
+	struct event_base *base = NULL;
+	struct session_table *sessions = NULL;
+	struct auth *auth = NULL;
+	struct mcp_server *mcp = NULL;
+	struct http_server *http = NULL;
+	struct event *ev_term = NULL, *ev_int = NULL, *ev_expire = NULL;
+	struct stopper stop;
+	struct mcp_options mo;
+	struct timeval tv;
+	char err[512];
+	bool help;
+	int ret = 1;
+
+	memset(&stop, 0, sizeof(stop));
+	mconf_init(&c);
+	if (mconf_parse_args(&c, argc, argv, &help, err, sizeof(err)) != 0) {
+		fprintf(stderr, "mcpd: %s\n\n%s", err, mconf_usage);
+		ret = 2;
+		goto out;
+	}
+	if (help) {
+		fputs(mconf_usage, stdout);
+		ret = 0;
+		goto out;
+	}
+	log_init("mcpd", (enum log_level)c.log_level);
+	if (c.db_path == NULL) {
+		fprintf(stderr, "mcpd: --db FILE is required\n\n%s", mconf_usage);
+		ret = 2;
+		goto out;
+	}
+	if (c.no_auth) {
+		for (size_t i = 0; i < mconf_listen_count(&c); i++) {
+			if (!is_loopback(mconf_listen(&c, i))) {
+				fprintf(stderr,
+					"mcpd: --no-auth refused: listen address %s is not "
+					"loopback; anyone who reaches it could edit your zones\n",
+					mconf_listen(&c, i));
+				ret = 2;
+				goto out;
+			}
+		}
+	}
+	if (c.dnsd == NULL && (c.dnsd = strdup(MCONF_DEFAULT_DNSD)) == NULL)
+		goto out;
+	/* a client that goes away must not kill us with SIGPIPE */
+	signal(SIGPIPE, SIG_IGN);
+
+	if (db_open(c.db_path, 0, &db, err, sizeof(err)) != 0) {
+		log_error("%s", err);
+		goto out;
+	}
+	base = event_base_new();
+	sessions = session_table_new(c.max_sessions, c.idle_timeout);
+	if (base == NULL || sessions == NULL) {
+		log_error("out of memory");
+		goto out;
+	}
+	session_table_set_hook(sessions, sse_session_close_all, NULL);
+	auth = auth_new(db, c.rate_limit, err, sizeof(err));
+	if (auth == NULL) {
+		log_error("%s: %s", c.db_path, err);
+		goto out;
+	}
+	memset(&mo, 0, sizeof(mo));
+	mo.db = db;
+	mo.base = base;
+	mo.dnsd_addr = c.dnsd;
+	mo.tools = tool_defs;
+	mo.n_tools = tool_defs_count;
+	mo.sessions = sessions;
+	mo.notify = sse_session_send;
+	mcp = mcp_server_new(&mo, err, sizeof(err));
+	if (mcp == NULL) {
+		log_error("tool table refused: %s", err);
+		goto out;
+	}
+	http = http_server_new(base, &c, mcp, auth, sessions, err, sizeof(err));
+	if (http == NULL) {
+		log_error("%s", err);
+		goto out;
+	}
+	if (c.port_file && write_port_file(c.port_file, http_server_port(http, 0)) != 0) {
+		log_warn("cannot write port file %s", c.port_file);
+		goto out;
+	}
+	memset(&stop, 0, sizeof(stop));
+	stop.base = base;
+	stop.mcp = mcp;
+	stop.drain = event_new(base, -1, EV_PERSIST, on_drain, &stop);
+	ev_term = evsignal_new(base, SIGTERM, on_signal, &stop);
+	ev_int = evsignal_new(base, SIGINT, on_signal, &stop);
+	ev_expire = event_new(base, -1, EV_PERSIST, on_expire, sessions);
+	if (ev_term == NULL || ev_int == NULL || ev_expire == NULL || stop.drain == NULL) {
+		log_error("out of memory");
+		goto out;
+	}
+	event_add(ev_term, NULL);
+	event_add(ev_int, NULL);
+	/* expire often enough to honour short timeouts, at most once a minute */
+	tv.tv_sec = c.idle_timeout < 240 ? (c.idle_timeout + 3) / 4 : 60;
+	tv.tv_usec = 0;
+	event_add(ev_expire, &tv);
+	log_info("serving %zu tools, database %s, dnsd %s, %s", tool_defs_count, c.db_path, c.dnsd,
+		 c.no_auth ? "NO AUTHENTICATION (--no-auth, loopback only)" : "bearer tokens");
+	notify_ready();
+	if (event_base_dispatch(base) < 0) {
+		log_error("event loop failed");
+		goto out;
+	}
+	ret = 0;
+out:
+	if (stop.drain)
+		event_free(stop.drain);
+	if (ev_term)
+		event_free(ev_term);
+	if (ev_int)
+		event_free(ev_int);
+	if (ev_expire)
+		event_free(ev_expire);
+	/* connections first: their close callbacks detach waiting writes */
+	http_server_free(http);
+	mcp_server_free(mcp);
+	session_table_free(sessions);
+	auth_free(auth);
+	if (db)
+		sqlite3_close(db);
+	if (base)
+		event_base_free(base);
+	mconf_free(&c);
+	return ret;
+}
