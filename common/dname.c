@@ -22,17 +22,11 @@
 #include "err.h"
 #include "wire.h"
 
-static const uint8_t lower_tab[256] = {
-#define L(c)   ((c) >= 'A' && (c) <= 'Z' ? (c) + 32 : (c))
-#define R4(b)  L(b), L(b + 1), L(b + 2), L(b + 3)
-#define R16(b) R4(b), R4(b + 4), R4(b + 8), R4(b + 12)
-#define R64(b) R16(b), R16(b + 16), R16(b + 32), R16(b + 48)
-    R64(0), R64(64), R64(128), R64(192)
-#undef R64
-#undef R16
-#undef R4
-#undef L
-};
+/* ASCII-only case folding (RFC 4343 §3): a compare and an add, no table. */
+static inline uint8_t fold(uint8_t c)
+{
+	return (uint8_t)((unsigned)(c - 'A') < 26u ? c + 32 : c);
+}
 
 static int parse_wire(struct wire *w, uint8_t out[DNAME_MAXLEN], int allow_compress)
 {
@@ -300,7 +294,7 @@ void dname_lower(uint8_t *name)
 		uint8_t l = *name++;
 
 		for (uint8_t k = 0; k < l; k++)
-			name[k] = lower_tab[name[k]];
+			name[k] = fold(name[k]);
 		name += l;
 	}
 }
@@ -325,7 +319,7 @@ bool dname_equal(const uint8_t *a, const uint8_t *b)
 		a++;
 		b++;
 		for (uint8_t k = 0; k < la; k++)
-			if (lower_tab[a[k]] != lower_tab[b[k]])
+			if (fold(a[k]) != fold(b[k]))
 				return false;
 		a += la;
 		b += la;
@@ -359,7 +353,7 @@ int dname_cmp(const uint8_t *a, const uint8_t *b)
 		uint8_t m = ca < cb ? ca : cb;
 
 		for (uint8_t k = 1; k <= m; k++) {
-			uint8_t x = lower_tab[la[k]], y = lower_tab[lb[k]];
+			uint8_t x = fold(la[k]), y = fold(lb[k]);
 
 			if (x != y)
 				return x < y ? -1 : 1;

@@ -58,17 +58,16 @@ int notify_build_notify(uint8_t *buf, size_t cap, uint16_t id, const uint8_t *zo
 	msg_build_header(&b, id, (uint16_t)(OPCODE_NOTIFY << 11) | DNS_FLAG_AA);
 	if ((r = msg_build_question(&b, zone, RRTYPE_SOA, RRCLASS_IN)) < 0)
 		return r;
-	if (soa_rd != NULL &&
-	    (r = msg_build_rr(&b, SEC_ANSWER, zone, RRTYPE_SOA, RRCLASS_IN, 0, soa_rd, soa_rdlen)) <
-		0)
+	if (soa_rd != NULL && (r = msg_build_rr(&b, SEC_ANSWER, zone, RRTYPE_SOA, RRCLASS_IN, 0,
+						soa_rd, soa_rdlen)) < 0)
 		return r;
 	if (b.w.err)
 		return b.w.err;
 	return (int)msg_build_finish(&b);
 }
 
-int notify_build_query(uint8_t *buf, size_t cap, uint16_t id, const uint8_t *qname,
-		       uint16_t qtype, uint16_t edns_size)
+int notify_build_query(uint8_t *buf, size_t cap, uint16_t id, const uint8_t *qname, uint16_t qtype,
+		       uint16_t edns_size)
 {
 	struct msg_build b;
 	int r;
@@ -130,8 +129,7 @@ bool notify_sockaddr_equal(const struct sockaddr *a, const struct sockaddr *b)
 	return false;
 }
 
-int notify_reply_soa_serial(const uint8_t *pkt, size_t len, const uint8_t *zone,
-			    uint32_t *serial)
+int notify_reply_soa_serial(const uint8_t *pkt, size_t len, const uint8_t *zone, uint32_t *serial)
 {
 	struct msg_header h;
 	struct msg_rr rr;

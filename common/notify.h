@@ -45,8 +45,8 @@ int notify_build_notify(uint8_t *buf, size_t cap, uint16_t id, const uint8_t *zo
  * servers) for qname/qtype IN. With edns_size non-zero an OPT RR
  * advertising that payload size is added. Returns the length or ERR_SPACE.
  */
-int notify_build_query(uint8_t *buf, size_t cap, uint16_t id, const uint8_t *qname,
-		       uint16_t qtype, uint16_t edns_size);
+int notify_build_query(uint8_t *buf, size_t cap, uint16_t id, const uint8_t *qname, uint16_t qtype,
+		       uint16_t edns_size);
 
 /*
  * Decides whether pkt (len bytes) is the reply to a message we sent with
@@ -67,8 +67,7 @@ bool notify_sockaddr_equal(const struct sockaddr *a, const struct sockaddr *b);
  * serial. Returns 0, ERR_NOTFOUND when there is no such SOA, or a parse
  * error.
  */
-int notify_reply_soa_serial(const uint8_t *pkt, size_t len, const uint8_t *zone,
-			    uint32_t *serial);
+int notify_reply_soa_serial(const uint8_t *pkt, size_t len, const uint8_t *zone, uint32_t *serial);
 
 /*
  * Blocking query for tools: sends qname/qtype to addr ("127.0.0.1:5353",

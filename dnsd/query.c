@@ -16,15 +16,16 @@
  *     §6.1.3). The payload size is max(512, min(theirs, ours))
  *     (§6.2.3, §6.2.5); unknown options are ignored and not echoed, unknown
  *     flags cleared, DO copied (RFC 3225 §3).
- *  6. NOTIFY (RFC 1996): see answer_notify().
- *  7. Class other than IN (or ANY, read as IN, like Knot): REFUSED.
- *  8. AXFR over UDP: NOTIMP (RFC 5936 §4.2, as Knot and NSD). AXFR over
+ *  6. A TSIG-signed request: NOTAUTH/BADKEY, see answer_tsig().
+ *  7. NOTIFY (RFC 1996): see answer_notify().
+ *  8. Class other than IN (or ANY, read as IN, like Knot): REFUSED.
+ *  9. AXFR over UDP: NOTIMP (RFC 5936 §4.2, as Knot and NSD). AXFR over
  *     TCP and IXFR: REFUSED for now; zone transfers are another issue and
  *     plug in at transfer_hook().
- *  9. No zone at or above QNAME: REFUSED without AA. For DS the zone is
+ * 10. No zone at or above QNAME: REFUSED without AA. For DS the zone is
  *     found from QNAME's parent, so the parent side of a cut answers even
  *     when we also serve the child (RFC 4035 §3.1.4.1).
- * 10. The answer itself, RFC 1034 §4.3.2 with the RFC 4592 (wildcards),
+ * 11. The answer itself, RFC 1034 §4.3.2 with the RFC 4592 (wildcards),
  *     RFC 6672 (DNAME), RFC 2308 (negative answers) and RFC 8482 (ANY)
  *     refinements, shaped like Knot's answers (minimal responses; ANY gives
  *     the RRset of the lowest type; CNAME/DNAME chains of at most
@@ -53,7 +54,7 @@
  * (CNAME_CHAIN_MAX in knot/nameserver/internet.h). */
 #define CNAME_CHAIN_MAX	 5
 #define OPT_RR_LEN	 11 /* root owner, type, class, TTL, RDLENGTH */
-#define MAX_SECTION_SETS 16
+#define MAX_SECTION_SETS 64
 
 enum state {
 	ST_HIT,	   /* answer complete (or chain ended) */
@@ -530,6 +531,62 @@ static size_t error_reply(const struct msg_query *q, bool with_question, uint16_
 	return msg_build_finish(&b);
 }
 
+/* TSIG (RFC 8945): dnsd knows no keys yet (signed transfers and NOTIFY
+ * come with the zone transfer issue), so a signed request always names a
+ * key we do not know: NOTAUTH plus an unsigned TSIG with error BADKEY,
+ * MAC size 0, the request's time, fudge and original ID (§5.2.2, §5.3.2),
+ * after the OPT record (TSIG is last, §5.1). A TSIG we cannot read is
+ * FORMERR. */
+#define TSIG_BADKEY 17
+
+static size_t answer_tsig(const uint8_t *req, size_t reqlen, const struct msg_query *q,
+			  uint16_t base, uint8_t *resp, size_t respcap,
+			  const struct query_params *p, struct query_result *r)
+{
+	uint8_t rd[1024], out[DNAME_MAXLEN + 16];
+	struct msg_build b;
+	struct msg_rr rr;
+	struct wire w;
+	size_t alen, o;
+	uint16_t maclen;
+	int n;
+
+	wire_init(&w, req, reqlen);
+	w.pos = q->tsig_off;
+	rr.rdata = rd;
+	rr.rdata_cap = sizeof(rd);
+	if (msg_rr_next(&w, &rr) < 0 || rr.type != RRTYPE_TSIG ||
+	    (n = dname_check(rr.rdata, rr.rdlen)) <= 0)
+		return error_reply(q, true, base, RCODE_FORMERR, resp, respcap, p, r);
+	alen = (size_t)n;
+	if (alen + 10 > rr.rdlen)
+		return error_reply(q, true, base, RCODE_FORMERR, resp, respcap, p, r);
+	maclen = wire_get_u16(rr.rdata + alen + 8);
+	o = alen + 10 + maclen; /* original ID, error, other length */
+	if (o + 6 > rr.rdlen || o + 6 + wire_get_u16(rr.rdata + o + 4) != rr.rdlen)
+		return error_reply(q, true, base, RCODE_FORMERR, resp, respcap, p, r);
+	memcpy(out, rr.rdata, alen + 8);	  /* algorithm, time signed, fudge */
+	memset(out + alen + 8, 0, 2);		  /* MAC size 0, no MAC */
+	memcpy(out + alen + 10, rr.rdata + o, 2); /* original ID */
+	out[alen + 12] = 0;
+	out[alen + 13] = TSIG_BADKEY;
+	memset(out + alen + 14, 0, 2); /* no other data */
+
+	msg_build_init(&b, resp, respcap, reply_limit(q, p, respcap));
+	msg_build_reserve(&b, (q->has_edns ? OPT_RR_LEN : 0) + rr.owner_len + 10 + alen + 16);
+	msg_build_header(&b, q->hdr.id, (uint16_t)(base | RCODE_NOTAUTH));
+	msg_build_question(&b, q->qname, q->qtype, q->qclass);
+	if (q->has_edns)
+		put_opt(&b, q, p, RCODE_NOTAUTH);
+	msg_build_unreserve(&b, rr.owner_len + 10 + alen + 16);
+	/* Owned by the key name the request used. */
+	(void)msg_build_rr(&b, SEC_ADDITIONAL, rr.owner, RRTYPE_TSIG, RRCLASS_ANY, 0, out,
+			   (uint16_t)(alen + 16));
+	r->rcode = RCODE_NOTAUTH;
+	r->is_error = true;
+	return msg_build_finish(&b);
+}
+
 /* NOTIFY (RFC 1996 §3.7): only from allowed sources, only for a zone we
  * serve, QTYPE SOA. The reply echoes the question with QR and AA. A bad
  * QTYPE is FORMERR (Knot, NSD); a source not allowed is REFUSED (as NSD;
@@ -552,8 +609,17 @@ static size_t answer_notify(const struct zoneset *zs, const struct msg_query *q,
 	dname_lower(lower);
 	nl = name_offsets(lower, off);
 	z = zoneset_find_lower(zs, lower, q->qname_len, off, nl);
-	if (z == NULL || z->apex_len != q->qname_len || (q->qclass != RRCLASS_IN))
+	if (q->qclass != RRCLASS_IN)
 		return error_reply(q, true, base, RCODE_NOTAUTH, resp, respcap, p, r);
+	if (z == NULL || z->apex_len != q->qname_len) {
+		/* Not served (yet): still NOTAUTH, but a trusted source may be
+		 * telling us about a zone just created in the database (mcpd's
+		 * create_zone), so let the reload thread look it up. It costs
+		 * one indexed SELECT and finds nothing for unknown names. */
+		r->notify = true;
+		dname_print(lower, r->notify_zone, sizeof(r->notify_zone));
+		return error_reply(q, true, base, RCODE_NOTAUTH, resp, respcap, p, r);
+	}
 	r->notify = true;
 	snprintf(r->notify_zone, sizeof(r->notify_zone), "%s", z->name_text);
 	return error_reply(q, true, base | DNS_FLAG_AA, RCODE_NOERROR, resp, respcap, p, r);
@@ -600,6 +666,8 @@ size_t query_process(const struct zoneset *zs, const uint8_t *req, size_t reqlen
 		return error_reply(&q, false, base, RCODE_FORMERR, resp, respcap, p, r);
 	if (q.has_edns && q.edns_version > 0)
 		return error_reply(&q, true, base, RCODE_BADVERS, resp, respcap, p, r);
+	if (q.has_tsig)
+		return answer_tsig(req, reqlen, &q, base, resp, respcap, p, r);
 	if (opcode == OPCODE_NOTIFY)
 		return answer_notify(zs, &q, resp, respcap, p, r);
 	if (q.qclass != RRCLASS_IN && q.qclass != RRCLASS_ANY)

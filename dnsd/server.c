@@ -136,6 +136,7 @@ struct worker {
 	unsigned nconns;
 	bool accept_paused;
 	bool stopping;
+	uint64_t emfile_log_ms; /* when descriptor exhaustion was last logged */
 
 	/* error reply rate limit (UDP) */
 	double tokens;
@@ -631,8 +632,13 @@ static void accept_cb(evutil_socket_t fd, short what, void *arg)
 			case ENOMEM: {
 				struct timeval tv = {0, ACCEPT_RETRY_MS * 1000};
 
-				log_warn("worker %d: accept paused for %d ms", w->id,
-					 ACCEPT_RETRY_MS);
+				/* once per 10 s: the retry timer would log 10 lines a second */
+				if (mono_ms() - w->emfile_log_ms >= 10000 ||
+				    w->emfile_log_ms == 0) {
+					log_warn("worker %d: accept paused for %d ms", w->id,
+						 ACCEPT_RETRY_MS);
+					w->emfile_log_ms = mono_ms();
+				}
 				accept_pause(w);
 				event_add(w->accept_retry_ev, &tv);
 				return;

@@ -398,6 +398,7 @@ static struct shard *shard_build(struct bnode *const *nodes, size_t n, char *err
 {
 	struct shard *s;
 	size_t total = 0, slots = 1, off;
+	uint8_t *blob;
 
 	for (size_t i = 0; i < n; i++) {
 		nodes[i]->size = bnode_size(nodes[i], &nodes[i]->nrrsets);
@@ -409,7 +410,7 @@ static struct shard *shard_build(struct bnode *const *nodes, size_t n, char *err
 		errf(err, cap, "a shard of the zone would exceed 4 GB");
 		return NULL;
 	}
-	s = calloc(1, sizeof(*s) + slots * sizeof(uint32_t) + total);
+	s = calloc(1, sizeof(*s) + slots * sizeof(uint64_t) + total);
 	if (s == NULL) {
 		errf(err, cap, "out of memory building the zone");
 		return NULL;
@@ -418,16 +419,16 @@ static struct shard *shard_build(struct bnode *const *nodes, size_t n, char *err
 	s->nnodes = (uint32_t)n;
 	s->mask = (uint32_t)(slots - 1);
 	s->bloblen = (uint32_t)total;
-	s->blob = (uint8_t *)(s->slots + slots);
+	blob = (uint8_t *)(s->slots + slots);
 	off = 0;
 	for (size_t i = 0; i < n; i++) {
 		size_t sz = nodes[i]->size;
 		uint32_t j = (uint32_t)nodes[i]->hash & s->mask;
 
-		bnode_write(nodes[i], s->blob + off, nodes[i]->nrrsets);
+		bnode_write(nodes[i], blob + off, nodes[i]->nrrsets);
 		while (s->slots[j] != 0)
 			j = (j + 1) & s->mask;
-		s->slots[j] = (uint32_t)off + 1;
+		s->slots[j] = (uint64_t)(uint32_t)nodes[i]->hash << 32 | ((uint64_t)off + 1);
 		off += sz;
 	}
 	return s;
@@ -459,7 +460,7 @@ static void zone_free(struct zone *z)
 		return;
 	if (z->shards != NULL)
 		for (size_t i = 0; i < ((size_t)1 << z->shard_bits); i++)
-			shard_unref(z->shards[i]);
+			shard_unref(z->shards[i].s);
 	free(z->shards);
 	free(z->name_text);
 	free(z);
@@ -475,6 +476,8 @@ static int zone_finish(struct zone *z, char *err, size_t cap)
 	size_t mname, rname;
 	int r1, r2;
 
+	for (size_t i = 0; i < ((size_t)1 << z->shard_bits); i++)
+		z->shards[i].mask = z->shards[i].s->mask;
 	z->apex_node = zone_lookup(z, z->apex, z->apex_len);
 	if (z->apex_node == NULL || (soa = znode_rrset(z->apex_node, RRTYPE_SOA)) == NULL) {
 		errf(err, cap, "zone %s has no SOA record at its apex", z->name_text);
@@ -712,8 +715,8 @@ static int zone_layout(struct zone *z, struct bnode **live, size_t nlive, char *
 		sorted[start[shard_of(live[i]->hash, z->shard_bits)]++] = live[i];
 	/* start[i] now holds the end of shard i. */
 	for (size_t i = 0, from = 0; i < nsh; i++) {
-		z->shards[i] = shard_build(sorted + from, start[i] - from, err, cap);
-		if (z->shards[i] == NULL) {
+		z->shards[i].s = shard_build(sorted + from, start[i] - from, err, cap);
+		if (z->shards[i].s == NULL) {
 			ret = ERR_NOMEM;
 			goto fail;
 		}
@@ -880,9 +883,9 @@ struct zone *zone_build_from_db(struct sqlite3 *db, const char *name_text, char 
 	 * records); with many zones the index reads only this zone's rows. */
 	if (sqlite3_prepare_v2(db,
 			       count_zones(db) <= 1
-				       ? "SELECT name, type, ttl, data FROM records NOT INDEXED "
-					 "WHERE zone_id = ?1"
-				       : "SELECT name, type, ttl, data FROM records WHERE zone_id = ?1",
+				   ? "SELECT name, type, ttl, data FROM records NOT INDEXED "
+				     "WHERE zone_id = ?1"
+				   : "SELECT name, type, ttl, data FROM records WHERE zone_id = ?1",
 			       -1, &st, NULL) != SQLITE_OK) {
 		db_err(db, "reading the records table", zname, err, errcap);
 		goto fail;
@@ -1335,12 +1338,11 @@ static int build_shard_from(struct update *u, const struct shard *olds, size_t s
 		if (cv.v == NULL)
 			goto fail;
 		for (uint32_t i = 0; i <= olds->mask; i++) {
-			const struct znode *zn;
+			const struct znode *zn = shard_node(olds, i);
 			uint64_t h;
 
-			if (olds->slots[i] == 0)
+			if (zn == NULL)
 				continue;
-			zn = (const struct znode *)(const void *)(olds->blob + olds->slots[i] - 1);
 			h = zone_hash(znode_name(zn), zn->namelen);
 			if (up_find(u, znode_name(zn), zn->namelen, h) != NULL)
 				continue; /* its new state is in the dirty list */
@@ -1590,12 +1592,12 @@ struct zone *zone_update_from_journal(struct sqlite3 *db, const struct zone *old
 	for (size_t s = 0; s < nsh; s++) {
 		if (!relayout && per[s].v == NULL) {
 			z->shards[s] = old->shards[s];
-			atomic_fetch_add_explicit(&z->shards[s]->refs, 1, memory_order_relaxed);
+			atomic_fetch_add_explicit(&z->shards[s].s->refs, 1, memory_order_relaxed);
 			continue;
 		}
 		if (!relayout) {
-			if (build_shard_from(&u, old->shards[s], s, z->shard_bits, &per[s],
-					     &z->shards[s]) < 0)
+			if (build_shard_from(&u, old->shards[s].s, s, z->shard_bits, &per[s],
+					     &z->shards[s].s) < 0)
 				goto fail;
 			continue;
 		}
@@ -1606,16 +1608,14 @@ struct zone *zone_update_from_journal(struct sqlite3 *db, const struct zone *old
 			int bad = 0;
 
 			for (size_t os = 0; os < ((size_t)1 << old->shard_bits) && !bad; os++) {
-				const struct shard *o = old->shards[os];
+				const struct shard *o = old->shards[os].s;
 
 				for (uint32_t i = 0; i <= o->mask && !bad; i++) {
-					const struct znode *zn;
+					const struct znode *zn = shard_node(o, i);
 					uint64_t h;
 
-					if (o->slots[i] == 0)
+					if (zn == NULL)
 						continue;
-					zn = (const struct znode *)(const void *)(o->blob +
-										  o->slots[i] - 1);
 					h = zone_hash(znode_name(zn), zn->namelen);
 					if (shard_of(h, z->shard_bits) != s ||
 					    up_find(&u, znode_name(zn), zn->namelen, h) != NULL)
@@ -1643,12 +1643,12 @@ struct zone *zone_update_from_journal(struct sqlite3 *db, const struct zone *old
 			for (size_t i = 0; i < per[s].n && !bad; i++)
 				bad = nv_push(&all, per[s].v[i]) < 0;
 			if (!bad)
-				z->shards[s] = shard_build(all.v, all.n, err, errcap);
+				z->shards[s].s = shard_build(all.v, all.n, err, errcap);
 			for (size_t i = 0; i < cv.n; i++)
 				free(cv.v[i].recs);
 			free(cv.v);
 			free(all.v);
-			if (bad || z->shards[s] == NULL)
+			if (bad || z->shards[s].s == NULL)
 				goto nomem;
 		}
 	}
@@ -1730,15 +1730,14 @@ void zone_unref(struct zone *z)
 int zone_foreach(const struct zone *z, zone_rr_cb cb, void *arg)
 {
 	for (size_t s = 0; s < ((size_t)1 << z->shard_bits); s++) {
-		const struct shard *sh = z->shards[s];
+		const struct shard *sh = z->shards[s].s;
 
 		for (uint32_t i = 0; i <= sh->mask; i++) {
-			const struct znode *n;
+			const struct znode *n = shard_node(sh, i);
 			const struct zrrset *rs;
 
-			if (sh->slots[i] == 0)
+			if (n == NULL)
 				continue;
-			n = (const struct znode *)(const void *)(sh->blob + sh->slots[i] - 1);
 			rs = znode_rrsets(n);
 			for (uint16_t k = 0; k < n->nrrsets; k++) {
 				const uint8_t *p = zrrset_first(n, &rs[k]);
@@ -1801,17 +1800,16 @@ int zone_compare(const struct zone *a, const struct zone *b, char *why, size_t c
 		return 1;
 	}
 	for (size_t s = 0; s < ((size_t)1 << a->shard_bits); s++) {
-		const struct shard *sh = a->shards[s];
+		const struct shard *sh = a->shards[s].s;
 		size_t live = 0;
 
 		for (uint32_t i = 0; i <= sh->mask; i++) {
 			const struct znode *na, *nb;
 			size_t sa;
 
-			if (sh->slots[i] == 0)
+			if ((na = shard_node(sh, i)) == NULL)
 				continue;
 			live++;
-			na = (const struct znode *)(const void *)(sh->blob + sh->slots[i] - 1);
 			nb = zone_lookup(b, znode_name(na), na->namelen);
 			if (dname_print(znode_name(na), name, sizeof(name)) < 0)
 				snprintf(name, sizeof(name), "?");

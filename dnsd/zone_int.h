@@ -8,8 +8,8 @@
  *   struct zone
  *     shards[1 << shard_bits]  ->  struct shard (refcounted, shared between
  *                                   successive images of the same zone)
- *                                     slots[mask + 1]  open-addressing index,
- *                                                      offset+1 of a node or 0
+ *                                     slots[mask + 1]  open-addressing index:
+ *                                                      hash32 << 32 | offset+1
  *                                     blob             the nodes, back to back
  *
  *   node (4-byte aligned inside the blob):
@@ -21,7 +21,8 @@
  *                                  TTL (4, big-endian), RDLENGTH (2), RDATA
  *
  * A name hashes to 64 bits; the top shard_bits pick the shard, the low 32
- * bits are kept in the node and pick the slot.
+ * bits pick the slot and are kept in it (and in the node), so a probe that
+ * does not match never touches the node.
  */
 #ifndef ZONE_INT_H
 #define ZONE_INT_H
@@ -63,10 +64,30 @@ struct shard {
 	atomic_uint refs; /* images sharing this shard */
 	uint32_t nnodes;  /* nodes in the blob */
 	uint32_t mask;	  /* slots - 1 (slots is a power of two) */
-	uint32_t bloblen; /* bytes of node data */
-	uint8_t *blob;	  /* points just past slots[] */
-	uint32_t slots[]; /* 0 = empty, else node offset + 1 */
+	uint32_t bloblen; /* bytes of node data, which follow slots[] */
+	uint64_t slots[]; /* 0 = empty, else low 32 hash bits << 32 | node offset + 1 */
 };
+
+/* A zone's reference to a shard, with the mask next to the pointer so that
+ * a lookup reaches the slot without first loading the shard header (one
+ * cache miss less per lookup in a large zone). */
+struct zshard {
+	struct shard *s;
+	uint32_t mask;
+};
+
+static inline const uint8_t *shard_blob(const struct shard *s)
+{
+	return (const uint8_t *)(s->slots + s->mask + 1);
+}
+
+/* The node in slot i, or NULL. */
+static inline const struct znode *shard_node(const struct shard *s, uint32_t i)
+{
+	uint64_t v = s->slots[i];
+
+	return v ? (const struct znode *)(const void *)(shard_blob(s) + (uint32_t)v - 1) : NULL;
+}
 
 struct zone {
 	atomic_uint refs;	       /* references (zonesets, readers) */
@@ -80,7 +101,7 @@ struct zone {
 	size_t nrecords;	       /* records, ENTs not counted */
 	size_t nnodes;		       /* nodes, ENTs included */
 	unsigned shard_bits;	       /* log2 of the shard count */
-	struct shard **shards;	       /* 1 << shard_bits entries */
+	struct zshard *shards;	       /* 1 << shard_bits entries */
 	const struct znode *apex_node; /* inside one of the shards */
 	const struct zrrset *soa;      /* the apex SOA RRset */
 	uint32_t neg_ttl;	       /* min(SOA TTL, MINIMUM), RFC 2308 §3 */
@@ -148,19 +169,25 @@ static inline const uint8_t *zrec_read(const uint8_t *p, uint32_t *ttl, uint16_t
 static inline const struct znode *zone_lookup_h(const struct zone *z, const uint8_t *name,
 						size_t len, uint64_t h)
 {
-	const struct shard *s = z->shards[z->shard_bits ? h >> (64 - z->shard_bits) : 0];
-	uint32_t i = (uint32_t)h & s->mask, h32 = (uint32_t)h;
+	const struct zshard *zs = &z->shards[z->shard_bits ? h >> (64 - z->shard_bits) : 0];
+	const uint64_t *slots = zs->s->slots; /* address only: no load */
+	const uint8_t *blob = (const uint8_t *)(slots + zs->mask + 1);
+	uint32_t i = (uint32_t)h & zs->mask;
+	uint64_t tag = (uint64_t)(uint32_t)h << 32;
 
 	for (;;) {
-		uint32_t o = s->slots[i];
-		const struct znode *n;
+		uint64_t v = slots[i];
 
-		if (o == 0)
+		if (v == 0)
 			return NULL;
-		n = (const struct znode *)(const void *)(s->blob + o - 1);
-		if (n->hash == h32 && n->namelen == len && memcmp(znode_name(n), name, len) == 0)
-			return n;
-		i = (i + 1) & s->mask;
+		if ((v & 0xffffffff00000000ULL) == tag) {
+			const struct znode *n =
+			    (const struct znode *)(const void *)(blob + (uint32_t)v - 1);
+
+			if (n->namelen == len && memcmp(znode_name(n), name, len) == 0)
+				return n;
+		}
+		i = (i + 1) & zs->mask;
 	}
 }
 

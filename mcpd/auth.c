@@ -2,6 +2,7 @@
  * auth.c: bearer tokens, rates, Host and Origin (auth.h).
  */
 #include <arpa/inet.h>
+#include <math.h>
 #include <netinet/in.h>
 #include <sqlite3.h>
 #include <stdio.h>
@@ -139,7 +140,8 @@ static void touch(struct auth *a, struct token_state *st, int64_t token_id, uint
 {
 	int rc;
 
-	if (st == NULL || (st->last_used_ms != 0 && now_ms - st->last_used_ms < AUTH_LAST_USED_PERIOD))
+	if (st == NULL ||
+	    (st->last_used_ms != 0 && now_ms - st->last_used_ms < AUTH_LAST_USED_PERIOD))
 		return;
 	/* bookkeeping must never stall the loop behind a writer: no waiting
 	 * for the lock, try again on a later request */
@@ -224,8 +226,10 @@ int auth_rate_take(struct auth *a, int64_t token_id, uint64_t now_ms, unsigned *
 		s->tokens -= 1.0;
 		return 0;
 	}
-	/* seconds until one whole request is back, rounded up */
-	*retry_after_s = (unsigned)((1.0 - s->tokens) / per_ms / 1000.0) + 1;
+	/* seconds until one whole request is back, rounded up, at least 1 */
+	*retry_after_s = (unsigned)ceil((1.0 - s->tokens) / per_ms / 1000.0);
+	if (*retry_after_s == 0)
+		*retry_after_s = 1;
 	return ERR_RANGE;
 }
 

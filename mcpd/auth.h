@@ -32,10 +32,10 @@ struct mconf;
 #define AUTH_NOAUTH_NAME "no-auth"
 
 struct auth_identity {
-	int64_t token_id;	     /* tokens.id, 0 in --no-auth mode */
-	char name[AUTH_NAME_MAX];    /* token name: ctx.actor */
-	bool can_write;		     /* scope 'write' */
-	char zones[AUTH_ZONES_MAX];  /* comma-separated globs, "*" = all */
+	int64_t token_id;	    /* tokens.id, 0 in --no-auth mode */
+	char name[AUTH_NAME_MAX];   /* token name: ctx.actor */
+	bool can_write;		    /* scope 'write' */
+	char zones[AUTH_ZONES_MAX]; /* comma-separated globs, "*" = all */
 };
 
 struct auth;

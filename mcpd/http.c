@@ -39,11 +39,11 @@
 #include "session.h"
 #include "sse.h"
 
-#define HTTP_PATH	  "/stream"
-#define HTTP_TIMEOUT	  60 /* seconds to read a request; idle keep-alive */
+#define HTTP_PATH	   "/stream"
+#define HTTP_TIMEOUT	   60 /* seconds to read a request; idle keep-alive */
 #define CORS_ALLOW_METHODS "GET, POST, DELETE, OPTIONS"
 #define CORS_ALLOW_HEADERS                                                                         \
-	"Authorization, Content-Type, Accept, Mcp-Session-Id, MCP-Protocol-Version, "            \
+	"Authorization, Content-Type, Accept, Mcp-Session-Id, MCP-Protocol-Version, "              \
 	"Last-Event-ID, Mcp-Method, Mcp-Name"
 #define CORS_EXPOSE_HEADERS "Mcp-Session-Id, WWW-Authenticate, Retry-After"
 
@@ -72,22 +72,38 @@ struct http_server {
 static const char *reason(int status)
 {
 	switch (status) {
-	case 200: return "OK";
-	case 202: return "Accepted";
-	case 204: return "No Content";
-	case 400: return "Bad Request";
-	case 401: return "Unauthorized";
-	case 403: return "Forbidden";
-	case 404: return "Not Found";
-	case 405: return "Method Not Allowed";
-	case 406: return "Not Acceptable";
-	case 409: return "Conflict";
-	case 413: return "Content Too Large";
-	case 415: return "Unsupported Media Type";
-	case 421: return "Misdirected Request";
-	case 429: return "Too Many Requests";
-	case 503: return "Service Unavailable";
-	default: return "Internal Server Error";
+	case 200:
+		return "OK";
+	case 202:
+		return "Accepted";
+	case 204:
+		return "No Content";
+	case 400:
+		return "Bad Request";
+	case 401:
+		return "Unauthorized";
+	case 403:
+		return "Forbidden";
+	case 404:
+		return "Not Found";
+	case 405:
+		return "Method Not Allowed";
+	case 406:
+		return "Not Acceptable";
+	case 409:
+		return "Conflict";
+	case 413:
+		return "Content Too Large";
+	case 415:
+		return "Unsupported Media Type";
+	case 421:
+		return "Misdirected Request";
+	case 429:
+		return "Too Many Requests";
+	case 503:
+		return "Service Unavailable";
+	default:
+		return "Internal Server Error";
 	}
 }
 
@@ -375,8 +391,8 @@ static void handle_delete(struct http_server *h, struct evhttp_request *req,
 static bool authenticate(struct http_server *h, struct evhttp_request *req,
 			 struct auth_identity *who)
 {
-	const char *authz = evhttp_find_header(evhttp_request_get_input_headers(req),
-					       "Authorization");
+	const char *authz =
+	    evhttp_find_header(evhttp_request_get_input_headers(req), "Authorization");
 	struct evkeyvalq *out = evhttp_request_get_output_headers(req);
 	bool presented;
 	int rc;

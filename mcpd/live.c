@@ -66,12 +66,13 @@ struct live {
 	uint16_t id;  /* of the messages of the current phase */
 	int id_phase; /* phase id was drawn for, -1 at first */
 	int notify_tries;
-	int notify_rcode;    /* -1 until a NOTIFY answer came */
-	int soa_tries;	     /* SOA queries sent */
-	bool soa_answered;   /* some SOA answer arrived */
+	int notify_rcode;     /* -1 until a NOTIFY answer came */
+	int soa_tries;	      /* SOA queries sent */
+	bool soa_answered;    /* some SOA answer arrived */
+	int soa_rcode;	      /* rcode of the last SOA answer without the SOA, -1: none */
 	uint32_t last_serial; /* serial in the last SOA answer */
-	int next_ms;	     /* current back-off */
-	long long deadline;  /* CLOCK_MONOTONIC ms */
+	int next_ms;	      /* current back-off */
+	long long deadline;   /* CLOCK_MONOTONIC ms */
 	live_done_cb cb;
 	void *arg;
 };
@@ -155,11 +156,21 @@ static void send_msg(struct live *l)
 
 static void timeout_message(struct live *l, char *buf, size_t cap)
 {
-	if (l->notify_rcode < 0 && !l->soa_answered)
+	if (l->notify_rcode < 0 && !l->soa_answered && l->soa_rcode < 0)
 		snprintf(buf, cap,
 			 "committed, but dnsd at %.100s answered neither NOTIFY (%d tries) nor SOA "
 			 "queries: is dnsd running there?",
 			 l->addr_text, l->notify_tries);
+	else if (!l->soa_answered && l->soa_rcode >= 0)
+		snprintf(buf, cap,
+			 "committed, but dnsd at %.100s answers %s for %.200s: it does not serve "
+			 "the zone (yet)",
+			 l->addr_text,
+			 l->soa_rcode == RCODE_REFUSED	  ? "REFUSED"
+			 : l->soa_rcode == RCODE_NOTAUTH  ? "NOTAUTH"
+			 : l->soa_rcode == RCODE_SERVFAIL ? "SERVFAIL"
+							  : "without the SOA",
+			 l->zone_text);
 	else if (!l->soa_answered)
 		snprintf(buf, cap,
 			 "committed; dnsd at %.100s acknowledged the NOTIFY but did not answer SOA "
@@ -167,15 +178,18 @@ static void timeout_message(struct live *l, char *buf, size_t cap)
 			 l->addr_text, l->zone_text);
 	else if (l->notify_rcode > 0 && l->notify_rcode != RCODE_NOTIMP)
 		snprintf(buf, cap,
-			 "committed, but dnsd at %.100s refused the NOTIFY (rcode %d: is mcpd an allowed "
-			 "NOTIFY source?) and still serves serial %u of %.200s, not %u; it will catch up "
+			 "committed, but dnsd at %.100s refused the NOTIFY (rcode %d: is mcpd an "
+			 "allowed "
+			 "NOTIFY source?) and still serves serial %u of %.200s, not %u; it will "
+			 "catch up "
 			 "on its own timer",
 			 l->addr_text, l->notify_rcode, l->last_serial, l->zone_text, l->serial);
 	else
-		snprintf(buf, cap,
-			 "committed, but dnsd at %.100s still serves serial %u of %.200s, not %u, after "
-			 "the wait; it should catch up on its own timer",
-			 l->addr_text, l->last_serial, l->zone_text, l->serial);
+		snprintf(
+		    buf, cap,
+		    "committed, but dnsd at %.100s still serves serial %u of %.200s, not %u, after "
+		    "the wait; it should catch up on its own timer",
+		    l->addr_text, l->last_serial, l->zone_text, l->serial);
 }
 
 static void start_soa(struct live *l);
@@ -199,7 +213,8 @@ static void on_timer(evutil_socket_t fd, short what, void *arg)
 	send_msg(l);
 	if (l->phase == PHASE_NOTIFY) {
 		arm(l, l->next_ms);
-		l->next_ms = l->next_ms * 2 > LIVE_NOTIFY_MAX_MS ? LIVE_NOTIFY_MAX_MS : l->next_ms * 2;
+		l->next_ms =
+		    l->next_ms * 2 > LIVE_NOTIFY_MAX_MS ? LIVE_NOTIFY_MAX_MS : l->next_ms * 2;
 	} else {
 		/* resend a lost query as well as poll: same timer */
 		arm(l, l->next_ms);
@@ -248,8 +263,11 @@ static void on_read(evutil_socket_t fd, short what, void *arg)
 		rc = notify_match_reply(buf, (size_t)n, l->id, OPCODE_QUERY, l->zone, RRTYPE_SOA);
 		if (rc < 0)
 			continue;
-		if (rc != RCODE_NOERROR || notify_reply_soa_serial(buf, (size_t)n, l->zone, &serial) < 0)
+		if (rc != RCODE_NOERROR ||
+		    notify_reply_soa_serial(buf, (size_t)n, l->zone, &serial) < 0) {
+			l->soa_rcode = rc;
 			continue; /* not (yet) served: the timer asks again */
+		}
 		l->soa_answered = true;
 		l->last_serial = serial;
 		if (notify_serial_ge(serial, l->serial)) {
@@ -284,6 +302,7 @@ int live_confirm(struct event_base *base, const char *dnsd_addr, const char *zon
 	l->cb = cb;
 	l->arg = arg;
 	l->notify_rcode = -1;
+	l->soa_rcode = -1;
 	l->id_phase = -1;
 	l->phase = PHASE_NOTIFY;
 	l->next_ms = LIVE_NOTIFY_FIRST_MS;

@@ -168,8 +168,7 @@ static int guess_origin(const char *file, const char *text, size_t len, char *ou
 	const char *base, *dot;
 	size_t n;
 
-	if (zf_parse(text, len, NULL, STORE_DEFAULT_TTL, origin_cb, &fo, &ze) == 1 &&
-	    fo.name[0]) {
+	if (zf_parse(text, len, NULL, STORE_DEFAULT_TTL, origin_cb, &fo, &ze) == 1 && fo.name[0]) {
 		snprintf(out, cap, "%s", fo.name);
 		return 0;
 	}
@@ -267,10 +266,12 @@ static int cmd_import(const char *path, int argc, char **argv)
 		size_t k;
 		for (k = 0; k < res.nwarnings; k++)
 			fprintf(stderr, "mcpd: warning: %s\n", res.warnings[k]);
+		bool changed = res.added_total + res.removed_total > 0;
 		printf("%s%s %s: serial %u -> %u, %zu added, %zu removed\n", dry ? "dry run: " : "",
-		       res.created ? "created" : (res.committed ? "replaced" : "unchanged"),
-		       res.zone, res.serial_before, res.serial, res.added_total,
-		       res.removed_total);
+		       !changed	     ? "unchanged"
+		       : res.created ? (dry ? "would create" : "created")
+				     : (dry ? "would replace" : "replaced"),
+		       res.zone, res.serial_before, res.serial, res.added_total, res.removed_total);
 		rc = 0;
 	}
 	store_result_clear(&res);
@@ -377,8 +378,9 @@ static int token_add_txn(sqlite3 *db, void *arg)
 	sqlite3_stmt *st;
 	int rc;
 
-	if (sqlite3_prepare_v2(db, "INSERT INTO tokens(name, hash, scope, zones) VALUES (?1, ?2, ?3, ?4)",
-			       -1, &st, NULL) != SQLITE_OK)
+	if (sqlite3_prepare_v2(
+		db, "INSERT INTO tokens(name, hash, scope, zones) VALUES (?1, ?2, ?3, ?4)", -1, &st,
+		NULL) != SQLITE_OK)
 		return ERR_DB;
 	sqlite3_bind_text(st, 1, ta->name, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, ta->hash, -1, SQLITE_STATIC);
@@ -501,10 +503,11 @@ static int token_revoke_txn(sqlite3 *db, void *arg)
 	sqlite3_stmt *st;
 	int rc;
 
-	if (sqlite3_prepare_v2(db,
-			       "UPDATE tokens SET revoked_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') "
-			       "WHERE name = ?1 AND revoked_at IS NULL",
-			       -1, &st, NULL) != SQLITE_OK)
+	if (sqlite3_prepare_v2(
+		db,
+		"UPDATE tokens SET revoked_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') "
+		"WHERE name = ?1 AND revoked_at IS NULL",
+		-1, &st, NULL) != SQLITE_OK)
 		return ERR_DB;
 	sqlite3_bind_text(st, 1, tr->name, -1, SQLITE_STATIC);
 	rc = sqlite3_step(st);

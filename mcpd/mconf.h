@@ -29,22 +29,22 @@
 #define MCONF_DEFAULT_SSE_KEEPALIVE 20
 
 struct mconf {
-	char *db_path;			   /* --db FILE (required to serve) */
-	char *listen[MCONF_MAX_LISTEN];	   /* "ADDR:PORT" strings, port 0 = any */
-	size_t n_listen;		   /* 0 means MCONF_DEFAULT_LISTEN */
-	char *dnsd;			   /* where NOTIFY and SOA checks go */
-	bool no_auth;			   /* serve without tokens (loopback only) */
-	char *public_host;		   /* NAME[:PORT] clients use, or NULL */
+	char *db_path;			       /* --db FILE (required to serve) */
+	char *listen[MCONF_MAX_LISTEN];	       /* "ADDR:PORT" strings, port 0 = any */
+	size_t n_listen;		       /* 0 means MCONF_DEFAULT_LISTEN */
+	char *dnsd;			       /* where NOTIFY and SOA checks go */
+	bool no_auth;			       /* serve without tokens (loopback only) */
+	char *public_host;		       /* NAME[:PORT] clients use, or NULL */
 	char *allow_origin[MCONF_MAX_ORIGINS]; /* exact origins ("https://a.example") */
 	size_t n_origins;
-	size_t max_body;	       /* request body cap, bytes */
-	size_t max_header;	       /* request header cap, bytes */
-	unsigned max_sessions;	       /* live MCP sessions */
-	unsigned idle_timeout;	       /* seconds before an idle session expires */
-	unsigned rate_limit;	       /* requests per token per minute, 0 = unlimited */
-	unsigned sse_keepalive;	       /* seconds between ":" comments on SSE */
-	char *port_file;	       /* write the first bound port here, or NULL */
-	int log_level;		       /* enum log_level */
+	size_t max_body;	/* request body cap, bytes */
+	size_t max_header;	/* request header cap, bytes */
+	unsigned max_sessions;	/* live MCP sessions */
+	unsigned idle_timeout;	/* seconds before an idle session expires */
+	unsigned rate_limit;	/* requests per token per minute, 0 = unlimited */
+	unsigned sse_keepalive; /* seconds between ":" comments on SSE */
+	char *port_file;	/* write the first bound port here, or NULL */
+	int log_level;		/* enum log_level */
 	/* internal: which repeatable keys the command line already set, so its
 	 * first value replaces what the file gave */
 	bool cli_listen, cli_origin;

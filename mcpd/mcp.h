@@ -40,24 +40,24 @@ struct cJSON;
 /* Spec "Streamable HTTP", Protocol Version Header: without the header and
  * no other way to know, assume 2025-03-26. */
 #define MCP_VERSION_DEFAULT "2025-03-26"
-#define MCP_MAX_DEPTH	    64	 /* JSON nesting we accept */
-#define MCP_MAX_BATCH	    64	 /* messages in one 2025-03-26 batch */
-#define MCP_TOOLS_PAGE	    50	 /* tools per tools/list page */
-#define MCP_RESOURCES_PAGE  100	 /* zones per resources/list page */
-#define MCP_LIVE_WAIT_MS    2000 /* how long a write waits for dnsd */
+#define MCP_MAX_DEPTH	    64		      /* JSON nesting we accept */
+#define MCP_MAX_BATCH	    64		      /* messages in one 2025-03-26 batch */
+#define MCP_TOOLS_PAGE	    50		      /* tools per tools/list page */
+#define MCP_RESOURCES_PAGE  100		      /* zones per resources/list page */
+#define MCP_LIVE_WAIT_MS    2000	      /* how long a write waits for dnsd */
 #define MCP_MAX_RESOURCE    (8 * 1024 * 1024) /* resources/read text cap */
 #define MCP_ZONE_URI_PREFIX "dns://zone/"
 
 /* JSON-RPC 2.0 §5.1 codes, plus implementation-defined server errors
  * (-32000..-32099) as the reference SDKs use them. MCP 2026-07-28 reserves
  * -32020..-32099, so a legacy server stays below. */
-#define RPC_PARSE_ERROR	     -32700
-#define RPC_INVALID_REQUEST  -32600
-#define RPC_METHOD_NOT_FOUND -32601
-#define RPC_INVALID_PARAMS   -32602
-#define RPC_INTERNAL_ERROR   -32603
-#define RPC_SERVER_ERROR     -32000 /* bad request at the transport level, forbidden */
-#define RPC_SESSION_NOT_FOUND -32001
+#define RPC_PARSE_ERROR	       -32700
+#define RPC_INVALID_REQUEST    -32600
+#define RPC_METHOD_NOT_FOUND   -32601
+#define RPC_INVALID_PARAMS     -32602
+#define RPC_INTERNAL_ERROR     -32603
+#define RPC_SERVER_ERROR       -32000 /* bad request at the transport level, forbidden */
+#define RPC_SESSION_NOT_FOUND  -32001
 #define RPC_RESOURCE_NOT_FOUND -32002 /* MCP 2025-xx "Resources", Error Handling */
 
 typedef int (*mcp_live_fn)(struct event_base *base, const char *dnsd_addr, const char *zone,
@@ -68,19 +68,19 @@ typedef int (*mcp_live_fn)(struct event_base *base, const char *dnsd_addr, const
 typedef int (*mcp_notify_fn)(void *arg, struct session *s, const char *json);
 
 struct mcp_options {
-	struct sqlite3 *db;		/* read-write connection (borrowed) */
-	struct event_base *base;	/* for live_confirm (borrowed; may be NULL in tests) */
-	const char *dnsd_addr;		/* "127.0.0.1:5353" (borrowed) */
-	const struct tool_def *tools;	/* the tool table (borrowed) */
+	struct sqlite3 *db;	      /* read-write connection (borrowed) */
+	struct event_base *base;      /* for live_confirm (borrowed; may be NULL in tests) */
+	const char *dnsd_addr;	      /* "127.0.0.1:5353" (borrowed) */
+	const struct tool_def *tools; /* the tool table (borrowed) */
 	size_t n_tools;
 	struct session_table *sessions; /* borrowed */
 	mcp_live_fn live;		/* NULL: live_confirm */
 	mcp_notify_fn notify;		/* NULL: notifications dropped */
 	void *notify_arg;
-	uint64_t (*now_ms)(void);	/* NULL: session_now_ms */
-	size_t tools_page;		/* 0: MCP_TOOLS_PAGE */
-	size_t resources_page;		/* 0: MCP_RESOURCES_PAGE */
-	int live_wait_ms;		/* 0: MCP_LIVE_WAIT_MS */
+	uint64_t (*now_ms)(void); /* NULL: session_now_ms */
+	size_t tools_page;	  /* 0: MCP_TOOLS_PAGE */
+	size_t resources_page;	  /* 0: MCP_RESOURCES_PAGE */
+	int live_wait_ms;	  /* 0: MCP_LIVE_WAIT_MS */
 };
 
 struct mcp_server;
@@ -99,19 +99,19 @@ struct mcp_server *mcp_server_new(const struct mcp_options *o, char *err, size_t
 void mcp_server_free(struct mcp_server *m);
 
 struct mcp_request {
-	const char *body;		    /* the POST body (need not be NUL-terminated) */
+	const char *body; /* the POST body (need not be NUL-terminated) */
 	size_t len;
-	const char *session_id;		    /* Mcp-Session-Id header, or NULL */
-	const char *protocol_version;	    /* MCP-Protocol-Version header, or NULL */
-	const struct auth_identity *who;    /* the authenticated caller (borrowed) */
+	const char *session_id;		 /* Mcp-Session-Id header, or NULL */
+	const char *protocol_version;	 /* MCP-Protocol-Version header, or NULL */
+	const struct auth_identity *who; /* the authenticated caller (borrowed) */
 };
 
 struct mcp_reply {
-	int status;			    /* HTTP status: 200, 202, 400, 403, 404, 500, 503 */
-	char *body;			    /* JSON text, NULL for 202; the callback may take it
-					       (set to NULL) or leave it to be freed */
+	int status;			     /* HTTP status: 200, 202, 400, 403, 404, 500, 503 */
+	char *body;			     /* JSON text, NULL for 202; the callback may take it
+						(set to NULL) or leave it to be freed */
 	char session_id[SESSION_ID_LEN + 1]; /* non-empty on an InitializeResult */
-	const char *www_authenticate;	    /* WWW-Authenticate value for a 403, or NULL */
+	const char *www_authenticate;	     /* WWW-Authenticate value for a 403, or NULL */
 };
 
 /* Receives the reply of one POST. Called once per mcp_handle, unless the

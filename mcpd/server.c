@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -67,6 +68,19 @@ static int write_port_file(const char *path, unsigned port)
 	return 0;
 }
 
+/* Every session may hold SSE streams open, each one a descriptor: take
+ * the hard limit, so accept() does not run dry long before max-sessions. */
+static void raise_nofile(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
+			log_warn("setrlimit(RLIMIT_NOFILE)");
+	}
+}
+
 /* sd_notify(3) "READY=1" without libsystemd, for Type=notify units. */
 static void notify_ready(void)
 {
@@ -75,7 +89,8 @@ static void notify_ready(void)
 	socklen_t len;
 	int fd;
 
-	if (path == NULL || (path[0] != '/' && path[0] != '@') || strlen(path) >= sizeof(sun.sun_path))
+	if (path == NULL || (path[0] != '/' && path[0] != '@') ||
+	    strlen(path) >= sizeof(sun.sun_path))
 		return;
 	memset(&sun, 0, sizeof(sun));
 	sun.sun_family = AF_UNIX;
@@ -189,6 +204,7 @@ int mcpd_serve(int argc, char **argv)
 		goto out;
 	/* a client that goes away must not kill us with SIGPIPE */
 	signal(SIGPIPE, SIG_IGN);
+	raise_nofile();
 
 	if (db_open(c.db_path, 0, &db, err, sizeof(err)) != 0) {
 		log_error("%s", err);

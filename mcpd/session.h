@@ -19,27 +19,27 @@
 
 /* 32 random bytes printed as hex: visible ASCII (0x21-0x7E) as the spec
  * requires, and 256 bits nobody can guess. */
-#define SESSION_ID_BYTES  32
-#define SESSION_ID_LEN	  (2 * SESSION_ID_BYTES)
-#define SESSION_MAX_SUBS  64 /* resources/subscribe entries per session */
+#define SESSION_ID_BYTES    32
+#define SESSION_ID_LEN	    (2 * SESSION_ID_BYTES)
+#define SESSION_MAX_SUBS    64 /* resources/subscribe entries per session */
 #define SESSION_VERSION_MAX 16
 
 struct sse_stream;
 struct session_table;
 
 struct session {
-	char id[SESSION_ID_LEN + 1];	    /* Mcp-Session-Id */
-	char version[SESSION_VERSION_MAX];  /* negotiated protocol version */
-	int64_t token_id;		    /* owner token's row id; 0 in --no-auth mode */
-	char *zone_globs;		    /* owner's zone globs (owned), for notifications */
-	bool initialized;		    /* notifications/initialized seen */
-	uint64_t last_active_ms;	    /* monotonic time of the last request */
-	char *subs[SESSION_MAX_SUBS];	    /* subscribed resource URIs (owned) */
+	char id[SESSION_ID_LEN + 1];	   /* Mcp-Session-Id */
+	char version[SESSION_VERSION_MAX]; /* negotiated protocol version */
+	int64_t token_id;		   /* owner token's row id; 0 in --no-auth mode */
+	char *zone_globs;		   /* owner's zone globs (owned), for notifications */
+	bool initialized;		   /* notifications/initialized seen */
+	uint64_t last_active_ms;	   /* monotonic time of the last request */
+	char *subs[SESSION_MAX_SUBS];	   /* subscribed resource URIs (owned) */
 	size_t n_subs;
-	struct sse_stream *streams;	    /* open GET streams (sse.c's list) */
+	struct sse_stream *streams; /* open GET streams (sse.c's list) */
 	unsigned n_streams;
-	struct session *next, *prev;	    /* table order, for iteration */
-	struct session *hnext;		    /* hash chain */
+	struct session *next, *prev; /* table order, for iteration */
+	struct session *hnext;	     /* hash chain */
 };
 
 /* Called before a session is freed (to close its streams). */

@@ -70,8 +70,7 @@ static void on_close(struct evhttp_connection *evcon, void *arg)
 	struct sse_stream *st = arg;
 
 	(void)evcon;
-	log_debug("SSE stream of session %.8s closed by the client",
-		  st->s ? st->s->id : "-");
+	log_debug("SSE stream of session %.8s closed by the client", st->s ? st->s->id : "-");
 	/* a request libevent detached from its dying connection is ours */
 	if (st->req && evhttp_request_get_connection(st->req) == NULL)
 		evhttp_request_free(st->req);
@@ -129,8 +128,8 @@ static void on_keepalive(evutil_socket_t fd, short what, void *arg)
 	write_raw(arg, ": keep-alive\n\n", 14);
 }
 
-struct sse_stream *sse_open(struct event_base *base, struct evhttp_request *req,
-			    struct session *s, unsigned keepalive_s)
+struct sse_stream *sse_open(struct event_base *base, struct evhttp_request *req, struct session *s,
+			    unsigned keepalive_s)
 {
 	struct evkeyvalq *out = evhttp_request_get_output_headers(req);
 	struct sse_stream *st = calloc(1, sizeof(*st));

@@ -31,8 +31,8 @@ struct sse_stream;
  * sse_close, or when s is destroyed (sse_session_close_all). NULL on
  * allocation failure (nothing was sent then).
  */
-struct sse_stream *sse_open(struct event_base *base, struct evhttp_request *req,
-			    struct session *s, unsigned keepalive_s);
+struct sse_stream *sse_open(struct event_base *base, struct evhttp_request *req, struct session *s,
+			    unsigned keepalive_s);
 
 /* Sends one event: "event: message\ndata: JSON\n\n". json must be one line
  * (cJSON_PrintUnformatted output). 0 or ERR_IO. */

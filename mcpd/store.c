@@ -94,6 +94,8 @@ static char *xstrdup(const char *s)
 /* Appends one sentence to a newline-separated message list, keeping at
  * most STORE_MAX_ERRORS of them; *n counts all. */
 static void msgs_vadd(char **buf, int *n, const char *fmt, va_list ap)
+    __attribute__((format(printf, 3, 0)));
+static void msgs_vadd(char **buf, int *n, const char *fmt, va_list ap)
 {
 	char line[1200];
 	size_t old, add;
@@ -114,7 +116,8 @@ static void msgs_vadd(char **buf, int *n, const char *fmt, va_list ap)
 	*buf = p;
 }
 
-static void msgs_add(char **buf, int *n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void msgs_add(char **buf, int *n, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 static void msgs_add(char **buf, int *n, const char *fmt, ...)
 {
 	va_list ap;
@@ -341,13 +344,15 @@ static int canon_owner(const struct store_change *ch, const char *in, char *out,
 	zl = strlen(ch->zone) - 1;
 	memcpy(zone_nodot, ch->zone, zl);
 	zone_nodot[zl] = '\0';
-	if (in[len - 1] != '.' && len >= zl &&
-	    (len == zl || in[len - zl - 1] == '.') && strcasecmp(in + len - zl, zone_nodot) == 0) {
-		snprintf(msg, cap,
-			 "'%.120s' has no trailing dot, so it would mean '%.120s.%.120s'; write it "
-			 "relative to the zone ('%.*s') or absolute with the trailing dot ('%.120s.')",
-			 in, in, ch->zone, len == zl ? 1 : (int)(len - zl - 1 > 120 ? 120 : len - zl - 1),
-			 len == zl ? "@" : in, in);
+	if (in[len - 1] != '.' && len >= zl && (len == zl || in[len - zl - 1] == '.') &&
+	    strcasecmp(in + len - zl, zone_nodot) == 0) {
+		snprintf(
+		    msg, cap,
+		    "'%.120s' has no trailing dot, so it would mean '%.120s.%.120s'; write it "
+		    "relative to the zone ('%.*s') or absolute with the trailing dot ('%.120s.')",
+		    in, in, ch->zone,
+		    len == zl ? 1 : (int)(len - zl - 1 > 120 ? 120 : len - zl - 1),
+		    len == zl ? "@" : in, in);
 		return ERR_SYNTAX;
 	}
 	r = dname_parse_text(in, len, ch->zone_wire, wire);
@@ -451,8 +456,9 @@ static char *canon_data(const struct store_change *ch, uint16_t type, const char
 		goto out;
 	}
 	if (r > STORE_RDATA_MAXLEN) {
-		snprintf(msg, cap, "rdata is %d octets; the limit is %d (a record must fit a DNS message)",
-			 r, STORE_RDATA_MAXLEN);
+		snprintf(msg, cap,
+			 "rdata is %d octets; the limit is %d (a record must fit a DNS message)", r,
+			 STORE_RDATA_MAXLEN);
 		goto out;
 	}
 	out = print_rdata(type, rd, (size_t)r, &e);
@@ -579,14 +585,14 @@ static int change_op(struct store_change *ch, enum op_kind kind, const char *lab
 	return 0;
 }
 
-int store_change_add(struct store_change *ch, const char *label, const char *name,
-		     const char *type, const char *ttl, const char *data)
+int store_change_add(struct store_change *ch, const char *label, const char *name, const char *type,
+		     const char *ttl, const char *data)
 {
 	return change_op(ch, OP_ADD, label, name, type, ttl, data);
 }
 
-int store_change_del(struct store_change *ch, const char *label, const char *name,
-		     const char *type, const char *data)
+int store_change_del(struct store_change *ch, const char *label, const char *name, const char *type,
+		     const char *data)
 {
 	return change_op(ch, data ? OP_DEL : OP_DEL_RRSET, label, name, type, NULL, data);
 }
@@ -638,8 +644,9 @@ static int load_cb(void *arg, const struct zf_rr *rr)
 	}
 	data = print_rdata(rr->type, rr->rdata, rr->rdlen, &e);
 	if (data == NULL) {
-		msgs_add(&ch->errors, &ch->nerrors, "line %d (%s '%s'): rdata cannot be printed: %s",
-			 rr->line, type_str(rr->type, tbuf), name, err_str(e));
+		msgs_add(&ch->errors, &ch->nerrors,
+			 "line %d (%s '%s'): rdata cannot be printed: %s", rr->line,
+			 type_str(rr->type, tbuf), name, err_str(e));
 		return 0;
 	}
 	if (!ch->replace && rr->type == RRTYPE_SOA) {
@@ -1263,8 +1270,8 @@ static int apply_op(struct ctx *c, size_t k)
 /* Validation of the final state */
 
 /* A label for messages about a name: the first op that added there. */
-static const char *name_label(const struct ctx *c, const struct wname *w, uint16_t type,
-			      char *buf, size_t cap)
+static const char *name_label(const struct ctx *c, const struct wname *w, uint16_t type, char *buf,
+			      size_t cap)
 {
 	size_t i;
 
@@ -1326,15 +1333,26 @@ static void check_name(struct ctx *c, struct wname *w, bool is_apex)
 			     name_label(c, w, other, lb, sizeof(lb)), w->name, type_str(other, t1));
 	}
 	if (ncname > 1)
-		cerr(c, "%s: %s would have %zu CNAME records; a name has at most one (RFC 2181 §10.1)",
+		cerr(c,
+		     "%s: %s would have %zu CNAME records; a name has at most one (RFC 2181 §10.1)",
 		     name_label(c, w, RRTYPE_CNAME, lb, sizeof(lb)), w->name, ncname);
 	if (ndname > 1)
-		cerr(c, "%s: %s would have %zu DNAME records; a name has at most one (RFC 6672 §2.4)",
+		cerr(c,
+		     "%s: %s would have %zu DNAME records; a name has at most one (RFC 6672 §2.4)",
 		     name_label(c, w, RRTYPE_DNAME, lb, sizeof(lb)), w->name, ndname);
 	if (nsoa && !is_apex)
 		cerr(c, "%s: an SOA record belongs only at the zone apex %s, not at %s",
 		     name_label(c, w, RRTYPE_SOA, lb, sizeof(lb)), c->ch->zone, w->name);
-	if (is_apex) {
+	if (is_apex && c->ch->replace && (nsoa == 0 || nns == 0)) {
+		cerr(c,
+		     "%s: the zone text has no %s at the apex %s; a replace (or a new zone) must "
+		     "contain the zone's SOA and NS records",
+		     c->ch->zone,
+		     nsoa == 0 && nns == 0 ? "SOA and no NS records"
+		     : nsoa == 0	   ? "SOA record"
+					   : "NS records",
+		     c->ch->zone);
+	} else if (is_apex) {
 		if (nsoa == 0)
 			cerr(c,
 			     "%s: the zone must keep exactly one SOA record at its apex (change it "
@@ -1357,12 +1375,13 @@ static void check_name(struct ctx *c, struct wname *w, bool is_apex)
 					op_label(&c->ops[x->op], lbx, sizeof(lbx));
 				else
 					snprintf(lbx, sizeof(lbx), "%s", w->name);
-				cerr(c,
-				     "%s: the %s %s RRset would have TTLs %u and %u; all records of "
-				     "an RRset share one TTL (RFC 2181 §5.2): give the same ttl, or "
-				     "use set_rrset to change the TTL of the whole RRset",
-				     lbx, w->name, type_str(w->cur[i].type, t2), w->cur[i].ttl,
-				     w->cur[j].ttl);
+				cerr(
+				    c,
+				    "%s: the %s %s RRset would have TTLs %u and %u; all records of "
+				    "an RRset share one TTL (RFC 2181 §5.2): give the same ttl, or "
+				    "use set_rrset to change the TTL of the whole RRset",
+				    lbx, w->name, type_str(w->cur[i].type, t2), w->cur[i].ttl,
+				    w->cur[j].ttl);
 				return;
 			}
 }
@@ -1461,10 +1480,11 @@ static int check_dnames(struct ctx *c)
 			int rc;
 
 			snprintf(suffix, sizeof(suffix), ".%s", w->name);
-			rc = sqlite3_prepare_v2(c->db,
-						"SELECT DISTINCT name FROM records WHERE zone_id = ?1 "
-						"AND length(name) > ?2 AND substr(name, -?2) = ?3",
-						-1, &st, NULL);
+			rc = sqlite3_prepare_v2(
+			    c->db,
+			    "SELECT DISTINCT name FROM records WHERE zone_id = ?1 "
+			    "AND length(name) > ?2 AND substr(name, -?2) = ?3",
+			    -1, &st, NULL);
 			if (rc != SQLITE_OK)
 				return sql_err(c, rc, "checking names below a DNAME");
 			sqlite3_bind_int64(st, 1, c->zone_id);
@@ -1614,8 +1634,10 @@ static int compute_diff(struct ctx *c, struct diff *d)
 					return ERR_NOMEM;
 		}
 	}
-	qsort(d->del, d->ndel, sizeof(*d->del), diff_cmp);
-	qsort(d->add, d->nadd, sizeof(*d->add), diff_cmp);
+	if (d->ndel) /* qsort(NULL, 0, ...) is undefined */
+		qsort(d->del, d->ndel, sizeof(*d->del), diff_cmp);
+	if (d->nadd)
+		qsort(d->add, d->nadd, sizeof(*d->add), diff_cmp);
 	return 0;
 }
 
@@ -1690,10 +1712,11 @@ static int write_change(struct ctx *c, const struct diff *d, uint32_t new_serial
 	int r = 0, rc, seq = 0;
 
 	if (!c->zone_exists) {
-		rc = sqlite3_prepare_v2(c->db,
-					"INSERT INTO zones(name, serial, serial_policy, default_ttl) "
-					"VALUES (?1, ?2, ?3, ?4)",
-					-1, &st, NULL);
+		rc = sqlite3_prepare_v2(
+		    c->db,
+		    "INSERT INTO zones(name, serial, serial_policy, default_ttl) "
+		    "VALUES (?1, ?2, ?3, ?4)",
+		    -1, &st, NULL);
 		if (rc != SQLITE_OK)
 			return sql_err(c, rc, "creating the zone");
 		sqlite3_bind_text(st, 1, c->ch->zone, -1, SQLITE_STATIC);
@@ -1707,20 +1730,22 @@ static int write_change(struct ctx *c, const struct diff *d, uint32_t new_serial
 			return r;
 		c->zone_id = sqlite3_last_insert_rowid(c->db);
 	}
-	rc = sqlite3_prepare_v2(c->db,
-				"DELETE FROM records WHERE zone_id = ?1 AND name = ?2 AND type = ?3 "
-				"AND data = ?4",
-				-1, &del, NULL);
+	rc =
+	    sqlite3_prepare_v2(c->db,
+			       "DELETE FROM records WHERE zone_id = ?1 AND name = ?2 AND type = ?3 "
+			       "AND data = ?4",
+			       -1, &del, NULL);
 	if (rc == SQLITE_OK)
 		rc = sqlite3_prepare_v2(c->db,
 					"INSERT INTO records(zone_id, name, type, ttl, data) "
 					"VALUES (?1, ?2, ?3, ?4, ?5)",
 					-1, &ins, NULL);
 	if (rc == SQLITE_OK)
-		rc = sqlite3_prepare_v2(c->db,
-					"INSERT INTO change_records(change_id, seq, op, name, type, "
-					"ttl, data) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-					-1, &jr, NULL);
+		rc =
+		    sqlite3_prepare_v2(c->db,
+				       "INSERT INTO change_records(change_id, seq, op, name, type, "
+				       "ttl, data) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+				       -1, &jr, NULL);
 	if (rc != SQLITE_OK) {
 		r = sql_err(c, rc, "preparing the change");
 		goto out;
@@ -1759,10 +1784,11 @@ static int write_change(struct ctx *c, const struct diff *d, uint32_t new_serial
 		sqlite3_finalize(st);
 		st = NULL;
 	}
-	rc = sqlite3_prepare_v2(c->db,
-				"INSERT INTO changes(zone_id, zone_name, serial_before, serial_after, "
-				"actor, tool, reason) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-				-1, &st, NULL);
+	rc = sqlite3_prepare_v2(
+	    c->db,
+	    "INSERT INTO changes(zone_id, zone_name, serial_before, serial_after, "
+	    "actor, tool, reason) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+	    -1, &st, NULL);
 	if (rc != SQLITE_OK) {
 		r = sql_err(c, rc, "writing the journal");
 		goto out;
@@ -1917,8 +1943,8 @@ static int build_revert(struct ctx *c)
 
 	if (c->ch->revert_id > 0) {
 		rc = sqlite3_prepare_v2(c->db,
-					"SELECT zone_id, serial_before FROM changes WHERE id = ?1", -1,
-					&st, NULL);
+					"SELECT zone_id, serial_before FROM changes WHERE id = ?1",
+					-1, &st, NULL);
 		if (rc != SQLITE_OK)
 			return sql_err(c, rc, "reading the journal");
 		sqlite3_bind_int64(st, 1, c->ch->revert_id);
@@ -1947,9 +1973,9 @@ static int build_revert(struct ctx *c)
 		cerr(c, "zone %s is already at serial %u", c->ch->zone, c->serial);
 		return ERR_INVALID;
 	}
-	rc = sqlite3_prepare_v2(c->db,
-				"SELECT max(id) FROM changes WHERE zone_id = ?1 AND serial_after = ?2",
-				-1, &st, NULL);
+	rc = sqlite3_prepare_v2(
+	    c->db, "SELECT max(id) FROM changes WHERE zone_id = ?1 AND serial_after = ?2", -1, &st,
+	    NULL);
 	if (rc != SQLITE_OK)
 		return sql_err(c, rc, "reading the journal");
 	sqlite3_bind_int64(st, 1, c->zone_id);
@@ -1967,9 +1993,9 @@ static int build_revert(struct ctx *c)
 		     c->ch->revert_serial, c->ch->zone);
 		return ERR_NOTFOUND;
 	}
-	rc = sqlite3_prepare_v2(c->db,
-				"SELECT id FROM changes WHERE zone_id = ?1 AND id > ?2 ORDER BY id DESC",
-				-1, &st, NULL);
+	rc = sqlite3_prepare_v2(
+	    c->db, "SELECT id FROM changes WHERE zone_id = ?1 AND id > ?2 ORDER BY id DESC", -1,
+	    &st, NULL);
 	if (rc != SQLITE_OK)
 		return sql_err(c, rc, "reading the journal");
 	sqlite3_bind_int64(st, 1, c->zone_id);
@@ -2011,9 +2037,9 @@ static int read_zone_row(struct ctx *c)
 	sqlite3_stmt *st;
 	int rc;
 
-	rc = sqlite3_prepare_v2(c->db,
-				"SELECT id, serial, serial_policy, default_ttl FROM zones WHERE name = ?1",
-				-1, &st, NULL);
+	rc = sqlite3_prepare_v2(
+	    c->db, "SELECT id, serial, serial_policy, default_ttl FROM zones WHERE name = ?1", -1,
+	    &st, NULL);
 	if (rc != SQLITE_OK)
 		return sql_err(c, rc, "reading the zone");
 	sqlite3_bind_text(st, 1, c->ch->zone, -1, SQLITE_STATIC);
@@ -2053,7 +2079,8 @@ static int commit_attempt(struct ctx *c)
 	if ((r = read_zone_row(c)) != 0)
 		goto fail;
 	if (!c->zone_exists && !ch->create) {
-		cerr(c, "zone %s does not exist (list_zones shows the zones; create_zone makes one)",
+		cerr(c,
+		     "zone %s does not exist (list_zones shows the zones; create_zone makes one)",
 		     ch->zone);
 		r = ERR_NOTFOUND;
 		goto fail;
@@ -2079,9 +2106,9 @@ static int commit_attempt(struct ctx *c)
 		r = ERR_CONFLICT;
 		goto fail;
 	}
-	rc = sqlite3_prepare_v2(c->db,
-				"SELECT type, ttl, data FROM records WHERE zone_id = ?1 AND name = ?2",
-				-1, &c->st_load, NULL);
+	rc = sqlite3_prepare_v2(
+	    c->db, "SELECT type, ttl, data FROM records WHERE zone_id = ?1 AND name = ?2", -1,
+	    &c->st_load, NULL);
 	if (rc != SQLITE_OK) {
 		r = sql_err(c, rc, "reading records");
 		goto fail;
@@ -2110,7 +2137,8 @@ static int commit_attempt(struct ctx *c)
 	}
 	apex = &c->names[c->apex];
 	for (k = 0; k < apex->norig; k++)
-		if (apex->orig[k].type == RRTYPE_SOA && soa_serial_of(apex->orig[k].data, &cur_serial) == 0)
+		if (apex->orig[k].type == RRTYPE_SOA &&
+		    soa_serial_of(apex->orig[k].data, &cur_serial) == 0)
 			break;
 	if (c->zone_exists) {
 		if (k == apex->norig)
@@ -2140,6 +2168,32 @@ static int commit_attempt(struct ctx *c)
 		goto fail;
 	}
 
+	/* An SOA that differs from the current one only by a serial that is
+	 * not ahead (an older export imported again) is no change by itself. */
+	apex = &c->names[c->apex];
+	if (c->zone_exists) {
+		long oi = -1, ci = -1;
+		for (k = 0; k < apex->norig; k++)
+			if (apex->orig[k].type == RRTYPE_SOA)
+				oi = (long)k;
+		for (k = 0; k < apex->ncur; k++)
+			if (apex->cur[k].type == RRTYPE_SOA)
+				ci = (long)k;
+		if (oi >= 0 && ci >= 0 && apex->orig[oi].ttl == apex->cur[ci].ttl &&
+		    strcmp(apex->orig[oi].data, apex->cur[ci].data) != 0 &&
+		    soa_serial_of(apex->cur[ci].data, &user_serial) == 0 &&
+		    !notify_serial_gt(user_serial, cur_serial)) {
+			char *a = soa_with_serial(apex->orig[oi].data, 0);
+			char *b = soa_with_serial(apex->cur[ci].data, 0);
+			if (a && b && strcmp(a, b) == 0) {
+				long op = apex->cur[ci].op;
+				apex->cur[ci] = apex->orig[oi];
+				apex->cur[ci].op = op;
+			}
+			free(a);
+			free(b);
+		}
+	}
 	for (i = 0; i < c->nnames && !changed; i++)
 		changed = name_changed(&c->names[i]);
 	res->serial_before = c->zone_exists ? cur_serial : 0;
@@ -2308,8 +2362,9 @@ static int delete_attempt(struct ctx *c)
 		goto fail;
 	}
 	if (c->o->has_expected && c->serial != c->o->expected_serial) {
-		cerr(c, "zone %s is at serial %u, not %u (expected_serial): it changed since you "
-			"read it",
+		cerr(c,
+		     "zone %s is at serial %u, not %u (expected_serial): it changed since you "
+		     "read it",
 		     c->ch->zone, c->serial, c->o->expected_serial);
 		r = ERR_CONFLICT;
 		goto fail;
@@ -2324,7 +2379,8 @@ static int delete_attempt(struct ctx *c)
 				r = ERR_NOMEM;
 				goto fail;
 			}
-	qsort(d.del, d.ndel, sizeof(*d.del), diff_cmp);
+	if (d.ndel)
+		qsort(d.del, d.ndel, sizeof(*d.del), diff_cmp);
 	c->res->serial_before = c->serial;
 	c->res->serial = c->serial;
 	c->res->deleted = true;
@@ -2336,10 +2392,11 @@ static int delete_attempt(struct ctx *c)
 		free(d.del);
 		return 0;
 	}
-	rc = sqlite3_prepare_v2(c->db,
-				"INSERT INTO changes(zone_id, zone_name, serial_before, serial_after, "
-				"actor, tool, reason) VALUES (?1, ?2, ?3, NULL, ?4, ?5, ?6)",
-				-1, &st, NULL);
+	rc = sqlite3_prepare_v2(
+	    c->db,
+	    "INSERT INTO changes(zone_id, zone_name, serial_before, serial_after, "
+	    "actor, tool, reason) VALUES (?1, ?2, ?3, NULL, ?4, ?5, ?6)",
+	    -1, &st, NULL);
 	if (rc != SQLITE_OK) {
 		r = sql_err(c, rc, "writing the journal");
 		goto fail;
@@ -2353,10 +2410,11 @@ static int delete_attempt(struct ctx *c)
 	if ((r = step_done(c, st, "writing the journal")) != 0)
 		goto fail;
 	change_id = sqlite3_last_insert_rowid(c->db);
-	rc = sqlite3_prepare_v2(c->db,
-				"INSERT INTO change_records(change_id, seq, op, name, type, ttl, data) "
-				"VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-				-1, &jr, NULL);
+	rc = sqlite3_prepare_v2(
+	    c->db,
+	    "INSERT INTO change_records(change_id, seq, op, name, type, ttl, data) "
+	    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+	    -1, &jr, NULL);
 	if (rc != SQLITE_OK) {
 		r = sql_err(c, rc, "writing the journal");
 		goto fail;
@@ -2540,7 +2598,8 @@ int store_zone_records(sqlite3 *db, long long zone_id, struct store_rr **out, si
 		r = ERR_DB;
 	sqlite3_finalize(st);
 	if (r == 0) {
-		qsort(v, n, sizeof(*v), sort_cmp);
+		if (n)
+			qsort(v, n, sizeof(*v), sort_cmp);
 		*out = calloc(n ? n : 1, sizeof(**out));
 		if (*out == NULL)
 			r = ERR_NOMEM;

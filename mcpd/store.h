@@ -39,16 +39,16 @@ struct sqlite3;
 #define STORE_DATA_TEXT_MAXLEN	 262144	     /* rdata text of one record */
 /* A record must fit a TCP answer: header (12) + question (<= 259) + owner
  * pointer (2) + type/class/ttl/rdlength (10) + rdata <= 65535. */
-#define STORE_RDATA_MAXLEN	 (65535 - 12 - 259 - 2 - 10)
-#define STORE_MAX_ERRORS	 20   /* errors reported per refused change */
-#define STORE_RESULT_LIST_MAX	 5000 /* added/removed entries returned */
-#define STORE_REASON_MAXLEN	 1000
-#define STORE_BUSY_RETRIES	 8 /* on top of DB_BUSY_TIMEOUT_MS */
-#define STORE_DEFAULT_TTL	 3600
-#define STORE_DEFAULT_REFRESH	 7200
-#define STORE_DEFAULT_RETRY	 3600
-#define STORE_DEFAULT_EXPIRE	 1209600
-#define STORE_DEFAULT_MINIMUM	 300
+#define STORE_RDATA_MAXLEN    (65535 - 12 - 259 - 2 - 10)
+#define STORE_MAX_ERRORS      20   /* errors reported per refused change */
+#define STORE_RESULT_LIST_MAX 5000 /* added/removed entries returned */
+#define STORE_REASON_MAXLEN   1000
+#define STORE_BUSY_RETRIES    8 /* on top of DB_BUSY_TIMEOUT_MS */
+#define STORE_DEFAULT_TTL     3600
+#define STORE_DEFAULT_REFRESH 7200
+#define STORE_DEFAULT_RETRY   3600
+#define STORE_DEFAULT_EXPIRE  1209600
+#define STORE_DEFAULT_MINIMUM 300
 
 /* One record in canonical text, as stored in the records table. */
 struct store_rr {
@@ -74,8 +74,8 @@ struct store_result {
 	size_t unchanged; /* records in the change already present as given */
 	char **warnings;  /* notes that did not stop the change; malloc'd */
 	size_t nwarnings;
-	char *error;	  /* malloc'd, newline-separated sentences; NULL on success */
-	int nerrors;	  /* number of sentences in error */
+	char *error; /* malloc'd, newline-separated sentences; NULL on success */
+	int nerrors; /* number of sentences in error */
 };
 
 /* How a change is committed. */
@@ -117,10 +117,10 @@ int store_change_errors(const struct store_change *ch);
  * returned: the caller adds everything, then commits, and gets every error
  * at once. The return value is ERR_NOMEM or 0.
  */
-int store_change_add(struct store_change *ch, const char *label, const char *name,
-		     const char *type, const char *ttl, const char *data);
-int store_change_del(struct store_change *ch, const char *label, const char *name,
-		     const char *type, const char *data);
+int store_change_add(struct store_change *ch, const char *label, const char *name, const char *type,
+		     const char *ttl, const char *data);
+int store_change_del(struct store_change *ch, const char *label, const char *name, const char *type,
+		     const char *data);
 
 /* Deletes every record of the RRset (name, type) if any (set_rrset). */
 int store_change_clear_rrset(struct store_change *ch, const char *label, const char *name,

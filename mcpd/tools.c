@@ -29,101 +29,101 @@
 /* Schemas */
 
 #define S_ZONE                                                                                     \
-	"\"zone\":{\"type\":\"string\",\"description\":\"The zone's name, e.g. example.com "      \
+	"\"zone\":{\"type\":\"string\",\"description\":\"The zone's name, e.g. example.com "       \
 	"(trailing dot optional, any case).\"}"
 
 #define S_RECORD_PROPS                                                                             \
-	"\"name\":{\"type\":\"string\",\"description\":\"Owner name relative to the zone ('www', "  \
-	"'@' for the apex) or absolute with the trailing dot ('www.example.com.').\"},"             \
-	"\"type\":{\"type\":\"string\",\"description\":\"RR type: A, AAAA, CNAME, MX, TXT, SRV, "   \
-	"CAA, NS, PTR, TLSA, SVCB, HTTPS, ... or TYPEnnn.\"},"                                      \
-	"\"ttl\":{\"type\":\"integer\",\"minimum\":0,\"maximum\":2147483647,\"description\":"       \
-	"\"Seconds; optional: the RRset's current TTL, else the zone's default.\"},"                \
+	"\"name\":{\"type\":\"string\",\"description\":\"Owner name relative to the zone ('www', " \
+	"'@' for the apex) or absolute with the trailing dot ('www.example.com.').\"},"            \
+	"\"type\":{\"type\":\"string\",\"description\":\"RR type: A, AAAA, CNAME, MX, TXT, SRV, "  \
+	"CAA, NS, PTR, TLSA, SVCB, HTTPS, ... or TYPEnnn.\"},"                                     \
+	"\"ttl\":{\"type\":\"integer\",\"minimum\":0,\"maximum\":2147483647,\"description\":"      \
+	"\"Seconds; optional: the RRset's current TTL, else the zone's default.\"},"               \
 	"\"data\":{\"type\":\"string\",\"description\":\"RDATA in zone-file presentation form, "   \
 	"e.g. '192.0.2.1', '10 mail.example.com.', '\\\"v=spf1 -all\\\"'. Names without a "        \
 	"trailing dot are relative to the zone.\"}"
 
 #define S_RECORD                                                                                   \
-	"{\"type\":\"object\",\"properties\":{" S_RECORD_PROPS                                    \
+	"{\"type\":\"object\",\"properties\":{" S_RECORD_PROPS                                     \
 	"},\"required\":[\"name\",\"type\",\"data\"],\"additionalProperties\":false}"
 
 #define S_DEL_RECORD                                                                               \
-	"{\"type\":\"object\",\"properties\":{" S_RECORD_PROPS                                    \
+	"{\"type\":\"object\",\"properties\":{" S_RECORD_PROPS                                     \
 	"},\"required\":[\"name\",\"type\"],\"additionalProperties\":false,\"description\":"       \
 	"\"Without data, every record of that name and type is deleted.\"}"
 
 #define S_WRITE_COMMON                                                                             \
 	"\"dry_run\":{\"type\":\"boolean\",\"description\":\"Validate and return the exact diff "  \
-	"and the serial it would produce, changing nothing.\"},"                                    \
-	"\"expected_serial\":{\"type\":\"integer\",\"minimum\":0,\"maximum\":4294967295,"           \
-	"\"description\":\"Refuse unless the zone is still at this serial (optimistic "             \
-	"concurrency).\"},"                                                                         \
-	"\"reason\":{\"type\":\"string\",\"maxLength\":1000,\"description\":\"Why; stored in the "  \
+	"and the serial it would produce, changing nothing.\"},"                                   \
+	"\"expected_serial\":{\"type\":\"integer\",\"minimum\":0,\"maximum\":4294967295,"          \
+	"\"description\":\"Refuse unless the zone is still at this serial (optimistic "            \
+	"concurrency).\"},"                                                                        \
+	"\"reason\":{\"type\":\"string\",\"maxLength\":1000,\"description\":\"Why; stored in the " \
 	"change journal.\"}"
 
 #define S_RR_OUT                                                                                   \
 	"{\"type\":\"object\",\"properties\":{\"name\":{\"type\":\"string\"},\"type\":{\"type\":"  \
-	"\"string\"},\"ttl\":{\"type\":\"integer\"},\"data\":{\"type\":\"string\"}},"               \
+	"\"string\"},\"ttl\":{\"type\":\"integer\"},\"data\":{\"type\":\"string\"}},"              \
 	"\"required\":[\"name\",\"type\",\"ttl\",\"data\"]}"
 
 #define S_WRITE_OUT                                                                                \
 	"{\"type\":\"object\",\"properties\":{"                                                    \
-	"\"zone\":{\"type\":\"string\"},"                                                           \
+	"\"zone\":{\"type\":\"string\"},"                                                          \
 	"\"serial\":{\"type\":\"integer\",\"description\":\"Serial after the change (or that a "   \
-	"dry run would produce).\"},"                                                               \
-	"\"serial_before\":{\"type\":\"integer\",\"description\":\"0 when the zone was "            \
-	"created.\"},"                                                                              \
-	"\"dry_run\":{\"type\":\"boolean\"},"                                                       \
-	"\"committed\":{\"type\":\"boolean\",\"description\":\"Something was written.\"},"          \
+	"dry run would produce).\"},"                                                              \
+	"\"serial_before\":{\"type\":\"integer\",\"description\":\"0 when the zone was "           \
+	"created.\"},"                                                                             \
+	"\"dry_run\":{\"type\":\"boolean\"},"                                                      \
+	"\"committed\":{\"type\":\"boolean\",\"description\":\"Something was written.\"},"         \
 	"\"change_id\":{\"type\":\"integer\",\"description\":\"Journal id (for revert_change), 0 " \
-	"when nothing was written.\"},"                                                             \
-	"\"changes\":{\"type\":\"object\",\"properties\":{"                                         \
+	"when nothing was written.\"},"                                                            \
+	"\"changes\":{\"type\":\"object\",\"properties\":{"                                        \
 	"\"added\":{\"type\":\"array\",\"items\":" S_RR_OUT "},"                                   \
 	"\"removed\":{\"type\":\"array\",\"items\":" S_RR_OUT "},"                                 \
-	"\"added_count\":{\"type\":\"integer\"},\"removed_count\":{\"type\":\"integer\"},"          \
-	"\"truncated\":{\"type\":\"boolean\"}},\"required\":[\"added\",\"removed\"]},"              \
+	"\"added_count\":{\"type\":\"integer\"},\"removed_count\":{\"type\":\"integer\"},"         \
+	"\"truncated\":{\"type\":\"boolean\"}},\"required\":[\"added\",\"removed\"]},"             \
 	"\"unchanged\":{\"type\":\"integer\",\"description\":\"Records given that were already "   \
-	"there as given.\"},"                                                                       \
-	"\"warnings\":{\"type\":\"array\",\"items\":{\"type\":\"string\"}},"                        \
-	"\"live\":{\"type\":\"boolean\",\"description\":\"dnsd serves the new serial.\"},"          \
+	"there as given.\"},"                                                                      \
+	"\"warnings\":{\"type\":\"array\",\"items\":{\"type\":\"string\"}},"                       \
+	"\"live\":{\"type\":\"boolean\",\"description\":\"dnsd serves the new serial.\"},"         \
 	"\"live_error\":{\"type\":\"string\",\"description\":\"Why the change is committed but "   \
-	"not (yet) served.\"}},"                                                                    \
+	"not (yet) served.\"}},"                                                                   \
 	"\"required\":[\"zone\",\"serial\",\"serial_before\",\"dry_run\",\"changes\"]}"
 
 #define S_OBJ(props, req) "{\"type\":\"object\",\"properties\":{" props "}" req "}"
 
-static const char in_list_zones[] = S_OBJ(
-    "\"cursor\":{\"type\":\"string\",\"description\":\"next_cursor of the previous page.\"},"
-    "\"limit\":{\"type\":\"integer\",\"minimum\":1,\"maximum\":1000}",
-    "");
-static const char out_list_zones[] = S_OBJ(
-    "\"zones\":{\"type\":\"array\",\"items\":{\"type\":\"object\",\"properties\":{"
-    "\"zone\":{\"type\":\"string\"},\"serial\":{\"type\":\"integer\"},"
-    "\"records\":{\"type\":\"integer\"},\"serial_policy\":{\"type\":\"string\"},"
-    "\"default_ttl\":{\"type\":\"integer\"},\"updated_at\":{\"type\":\"string\"}},"
-    "\"required\":[\"zone\",\"serial\",\"records\"]}},"
-    "\"next_cursor\":{\"type\":\"string\"}",
-    ",\"required\":[\"zones\"]");
+static const char in_list_zones[] =
+    S_OBJ("\"cursor\":{\"type\":\"string\",\"description\":\"next_cursor of the previous page.\"},"
+	  "\"limit\":{\"type\":\"integer\",\"minimum\":1,\"maximum\":1000}",
+	  "");
+static const char out_list_zones[] =
+    S_OBJ("\"zones\":{\"type\":\"array\",\"items\":{\"type\":\"object\",\"properties\":{"
+	  "\"zone\":{\"type\":\"string\"},\"serial\":{\"type\":\"integer\"},"
+	  "\"records\":{\"type\":\"integer\"},\"serial_policy\":{\"type\":\"string\"},"
+	  "\"default_ttl\":{\"type\":\"integer\"},\"updated_at\":{\"type\":\"string\"}},"
+	  "\"required\":[\"zone\",\"serial\",\"records\"]}},"
+	  "\"next_cursor\":{\"type\":\"string\"}",
+	  ",\"required\":[\"zones\"]");
 
 static const char in_zone_only[] = S_OBJ(S_ZONE, ",\"required\":[\"zone\"]");
 
-static const char out_get_zone[] = S_OBJ(
-    "\"zone\":{\"type\":\"string\"},\"serial\":{\"type\":\"integer\"},"
-    "\"served_serial\":{\"type\":\"integer\",\"description\":\"Serial dnsd answers with.\"},"
-    "\"served\":{\"type\":\"string\",\"enum\":[\"current\",\"behind\",\"not_served\","
-    "\"unknown\"]},"
-    "\"served_error\":{\"type\":\"string\"},"
-    "\"soa\":{\"type\":\"object\",\"properties\":{\"mname\":{\"type\":\"string\"},"
-    "\"rname\":{\"type\":\"string\"},\"serial\":{\"type\":\"integer\"},"
-    "\"refresh\":{\"type\":\"integer\"},\"retry\":{\"type\":\"integer\"},"
-    "\"expire\":{\"type\":\"integer\"},\"minimum\":{\"type\":\"integer\"},"
-    "\"ttl\":{\"type\":\"integer\"}}},"
-    "\"counts\":{\"type\":\"object\",\"properties\":{},\"additionalProperties\":{\"type\":"
-    "\"integer\"},\"description\":\"Records per type.\"},"
-    "\"records\":{\"type\":\"integer\"},\"serial_policy\":{\"type\":\"string\"},"
-    "\"default_ttl\":{\"type\":\"integer\"},\"created_at\":{\"type\":\"string\"},"
-    "\"updated_at\":{\"type\":\"string\"}",
-    ",\"required\":[\"zone\",\"serial\",\"served\",\"counts\",\"records\"]");
+static const char out_get_zone[] =
+    S_OBJ("\"zone\":{\"type\":\"string\"},\"serial\":{\"type\":\"integer\"},"
+	  "\"served_serial\":{\"type\":\"integer\",\"description\":\"Serial dnsd answers with.\"},"
+	  "\"served\":{\"type\":\"string\",\"enum\":[\"current\",\"behind\",\"not_served\","
+	  "\"unknown\"]},"
+	  "\"served_error\":{\"type\":\"string\"},"
+	  "\"soa\":{\"type\":\"object\",\"properties\":{\"mname\":{\"type\":\"string\"},"
+	  "\"rname\":{\"type\":\"string\"},\"serial\":{\"type\":\"integer\"},"
+	  "\"refresh\":{\"type\":\"integer\"},\"retry\":{\"type\":\"integer\"},"
+	  "\"expire\":{\"type\":\"integer\"},\"minimum\":{\"type\":\"integer\"},"
+	  "\"ttl\":{\"type\":\"integer\"}}},"
+	  "\"counts\":{\"type\":\"object\",\"properties\":{},\"additionalProperties\":{\"type\":"
+	  "\"integer\"},\"description\":\"Records per type.\"},"
+	  "\"records\":{\"type\":\"integer\"},\"serial_policy\":{\"type\":\"string\"},"
+	  "\"default_ttl\":{\"type\":\"integer\"},\"created_at\":{\"type\":\"string\"},"
+	  "\"updated_at\":{\"type\":\"string\"}",
+	  ",\"required\":[\"zone\",\"serial\",\"served\",\"counts\",\"records\"]");
 
 static const char in_list_records[] = S_OBJ(
     S_ZONE ","
@@ -139,11 +139,11 @@ static const char out_list_records[] =
 	  "\"next_cursor\":{\"type\":\"string\"}",
 	  ",\"required\":[\"zone\",\"serial\",\"records\"]");
 
-static const char out_export_zone[] = S_OBJ(
-    "\"zone\":{\"type\":\"string\"},\"serial\":{\"type\":\"integer\"},"
-    "\"records\":{\"type\":\"integer\"},\"text\":{\"type\":\"string\",\"description\":"
-    "\"RFC 1035 master file: absolute names, SOA first.\"}",
-    ",\"required\":[\"zone\",\"serial\",\"records\",\"text\"]");
+static const char out_export_zone[] =
+    S_OBJ("\"zone\":{\"type\":\"string\"},\"serial\":{\"type\":\"integer\"},"
+	  "\"records\":{\"type\":\"integer\"},\"text\":{\"type\":\"string\",\"description\":"
+	  "\"RFC 1035 master file: absolute names, SOA first.\"}",
+	  ",\"required\":[\"zone\",\"serial\",\"records\",\"text\"]");
 
 static const char in_list_changes[] = S_OBJ(
     S_ZONE ","
@@ -153,37 +153,37 @@ static const char in_list_changes[] = S_OBJ(
 	   "\"include_records\":{\"type\":\"boolean\",\"description\":\"List the records each "
 	   "change added and removed (default true).\"}",
     ",\"required\":[\"zone\"]");
-static const char out_list_changes[] = S_OBJ(
-    "\"zone\":{\"type\":\"string\"},"
-    "\"changes\":{\"type\":\"array\",\"items\":{\"type\":\"object\",\"properties\":{"
-    "\"id\":{\"type\":\"integer\"},\"serial_before\":{\"type\":\"integer\"},"
-    "\"serial_after\":{\"type\":\"integer\"},\"actor\":{\"type\":\"string\"},"
-    "\"tool\":{\"type\":\"string\"},\"reason\":{\"type\":\"string\"},"
-    "\"created_at\":{\"type\":\"string\"},"
-    "\"added\":{\"type\":\"array\",\"items\":" S_RR_OUT "},"
-    "\"removed\":{\"type\":\"array\",\"items\":" S_RR_OUT "},"
-    "\"added_count\":{\"type\":\"integer\"},\"removed_count\":{\"type\":\"integer\"}},"
-    "\"required\":[\"id\",\"actor\",\"tool\",\"reason\",\"created_at\"]}},"
-    "\"next_cursor\":{\"type\":\"string\"}",
-    ",\"required\":[\"zone\",\"changes\"]");
+static const char out_list_changes[] =
+    S_OBJ("\"zone\":{\"type\":\"string\"},"
+	  "\"changes\":{\"type\":\"array\",\"items\":{\"type\":\"object\",\"properties\":{"
+	  "\"id\":{\"type\":\"integer\"},\"serial_before\":{\"type\":\"integer\"},"
+	  "\"serial_after\":{\"type\":\"integer\"},\"actor\":{\"type\":\"string\"},"
+	  "\"tool\":{\"type\":\"string\"},\"reason\":{\"type\":\"string\"},"
+	  "\"created_at\":{\"type\":\"string\"},"
+	  "\"added\":{\"type\":\"array\",\"items\":" S_RR_OUT "},"
+	  "\"removed\":{\"type\":\"array\",\"items\":" S_RR_OUT "},"
+	  "\"added_count\":{\"type\":\"integer\"},\"removed_count\":{\"type\":\"integer\"}},"
+	  "\"required\":[\"id\",\"actor\",\"tool\",\"reason\",\"created_at\"]}},"
+	  "\"next_cursor\":{\"type\":\"string\"}",
+	  ",\"required\":[\"zone\",\"changes\"]");
 
-static const char out_check_zone[] = S_OBJ(
-    "\"zone\":{\"type\":\"string\"},\"serial\":{\"type\":\"integer\"},"
-    "\"ok\":{\"type\":\"boolean\",\"description\":\"No errors (warnings allowed).\"},"
-    "\"errors\":{\"type\":\"integer\"},\"warnings\":{\"type\":\"integer\"},"
-    "\"issues\":{\"type\":\"array\",\"items\":{\"type\":\"object\",\"properties\":{"
-    "\"severity\":{\"type\":\"string\",\"enum\":[\"error\",\"warning\",\"info\"]},"
-    "\"code\":{\"type\":\"string\"},\"name\":{\"type\":\"string\"},"
-    "\"type\":{\"type\":\"string\"},\"message\":{\"type\":\"string\"}},"
-    "\"required\":[\"severity\",\"code\",\"name\",\"message\"]}}",
-    ",\"required\":[\"zone\",\"serial\",\"ok\",\"errors\",\"warnings\",\"issues\"]");
+static const char out_check_zone[] =
+    S_OBJ("\"zone\":{\"type\":\"string\"},\"serial\":{\"type\":\"integer\"},"
+	  "\"ok\":{\"type\":\"boolean\",\"description\":\"No errors (warnings allowed).\"},"
+	  "\"errors\":{\"type\":\"integer\"},\"warnings\":{\"type\":\"integer\"},"
+	  "\"issues\":{\"type\":\"array\",\"items\":{\"type\":\"object\",\"properties\":{"
+	  "\"severity\":{\"type\":\"string\",\"enum\":[\"error\",\"warning\",\"info\"]},"
+	  "\"code\":{\"type\":\"string\"},\"name\":{\"type\":\"string\"},"
+	  "\"type\":{\"type\":\"string\"},\"message\":{\"type\":\"string\"}},"
+	  "\"required\":[\"severity\",\"code\",\"name\",\"message\"]}}",
+	  ",\"required\":[\"zone\",\"serial\",\"ok\",\"errors\",\"warnings\",\"issues\"]");
 
-static const char in_dns_lookup[] = S_OBJ(
-    "\"name\":{\"type\":\"string\",\"description\":\"Absolute domain name to ask about "
-    "(trailing dot optional).\"},"
-    "\"type\":{\"type\":\"string\",\"description\":\"Query type, default A (e.g. AAAA, MX, "
-    "TXT, SOA, NS, ANY).\"}",
-    ",\"required\":[\"name\"]");
+static const char in_dns_lookup[] =
+    S_OBJ("\"name\":{\"type\":\"string\",\"description\":\"Absolute domain name to ask about "
+	  "(trailing dot optional).\"},"
+	  "\"type\":{\"type\":\"string\",\"description\":\"Query type, default A (e.g. AAAA, MX, "
+	  "TXT, SOA, NS, ANY).\"}",
+	  ",\"required\":[\"name\"]");
 static const char out_dns_lookup[] = S_OBJ(
     "\"name\":{\"type\":\"string\"},\"type\":{\"type\":\"string\"},"
     "\"server\":{\"type\":\"string\"},\"rcode\":{\"type\":\"string\"},"
@@ -197,9 +197,9 @@ static const char out_dns_lookup[] = S_OBJ(
 
 #define S_AUDIT_PART                                                                               \
 	"{\"type\":\"object\",\"properties\":{\"present\":{\"type\":\"boolean\"},"                 \
-	"\"ok\":{\"type\":\"boolean\"},\"name\":{\"type\":\"string\"},"                             \
-	"\"records\":{\"type\":\"array\",\"items\":{\"type\":\"string\"}},"                         \
-	"\"issues\":{\"type\":\"array\",\"items\":{\"type\":\"string\"}}},"                         \
+	"\"ok\":{\"type\":\"boolean\"},\"name\":{\"type\":\"string\"},"                            \
+	"\"records\":{\"type\":\"array\",\"items\":{\"type\":\"string\"}},"                        \
+	"\"issues\":{\"type\":\"array\",\"items\":{\"type\":\"string\"}}},"                        \
 	"\"required\":[\"present\",\"ok\",\"records\",\"issues\"]}"
 
 static const char out_email_audit[] =
@@ -213,24 +213,25 @@ static const char out_email_audit[] =
 	  ",\"required\":[\"zone\",\"ok\",\"spf\",\"dmarc\",\"dkim\",\"mta_sts\",\"tls_rpt\"]");
 
 static const char in_create_zone[] = S_OBJ(
-    S_ZONE ","
-	   "\"ns\":{\"type\":\"array\",\"items\":{\"type\":\"string\"},\"description\":\"Name "
-	   "servers for the apex NS RRset (default ns1.<zone>).\"},"
-	   "\"mname\":{\"type\":\"string\",\"description\":\"SOA MNAME (default the first NS).\"},"
-	   "\"rname\":{\"type\":\"string\",\"description\":\"SOA RNAME, a mailbox as a name "
-	   "(hostmaster.example.com.) or an address (hostmaster@example.com); default "
-	   "hostmaster.<zone>.\"},"
-	   "\"refresh\":{\"type\":\"integer\",\"minimum\":0,\"maximum\":2147483647},"
-	   "\"retry\":{\"type\":\"integer\",\"minimum\":0,\"maximum\":2147483647},"
-	   "\"expire\":{\"type\":\"integer\",\"minimum\":0,\"maximum\":2147483647},"
-	   "\"minimum\":{\"type\":\"integer\",\"minimum\":0,\"maximum\":2147483647,"
-	   "\"description\":\"SOA MINIMUM: the negative-caching TTL (RFC 2308).\"},"
-	   "\"default_ttl\":{\"type\":\"integer\",\"minimum\":0,\"maximum\":2147483647,"
-	   "\"description\":\"TTL for records given without one (default 3600).\"},"
-	   "\"serial_policy\":{\"type\":\"string\",\"enum\":[\"increment\",\"date\"],"
-	   "\"description\":\"How the serial moves: +1, or YYYYMMDDnn.\"},"
-	   "\"records\":{\"type\":\"array\",\"items\":" S_RECORD ",\"description\":\"More "
-	   "records to create with the zone (addresses of in-zone name servers, ...).\"}," S_WRITE_COMMON,
+    S_ZONE
+    ","
+    "\"ns\":{\"type\":\"array\",\"items\":{\"type\":\"string\"},\"description\":\"Name "
+    "servers for the apex NS RRset (default ns1.<zone>).\"},"
+    "\"mname\":{\"type\":\"string\",\"description\":\"SOA MNAME (default the first NS).\"},"
+    "\"rname\":{\"type\":\"string\",\"description\":\"SOA RNAME, a mailbox as a name "
+    "(hostmaster.example.com.) or an address (hostmaster@example.com); default "
+    "hostmaster.<zone>.\"},"
+    "\"refresh\":{\"type\":\"integer\",\"minimum\":0,\"maximum\":2147483647},"
+    "\"retry\":{\"type\":\"integer\",\"minimum\":0,\"maximum\":2147483647},"
+    "\"expire\":{\"type\":\"integer\",\"minimum\":0,\"maximum\":2147483647},"
+    "\"minimum\":{\"type\":\"integer\",\"minimum\":0,\"maximum\":2147483647,"
+    "\"description\":\"SOA MINIMUM: the negative-caching TTL (RFC 2308).\"},"
+    "\"default_ttl\":{\"type\":\"integer\",\"minimum\":0,\"maximum\":2147483647,"
+    "\"description\":\"TTL for records given without one (default 3600).\"},"
+    "\"serial_policy\":{\"type\":\"string\",\"enum\":[\"increment\",\"date\"],"
+    "\"description\":\"How the serial moves: +1, or YYYYMMDDnn.\"},"
+    "\"records\":{\"type\":\"array\",\"items\":" S_RECORD ",\"description\":\"More "
+    "records to create with the zone (addresses of in-zone name servers, ...).\"}," S_WRITE_COMMON,
     ",\"required\":[\"zone\"],\"additionalProperties\":false");
 
 static const char in_delete_zone[] =
@@ -276,7 +277,8 @@ static const char in_revert_change[] = S_OBJ(
 	   "\"change_id\":{\"type\":\"integer\",\"minimum\":1,\"description\":\"Undo this one "
 	   "change (list_changes shows ids).\"},"
 	   "\"to_serial\":{\"type\":\"integer\",\"minimum\":0,\"maximum\":4294967295,"
-	   "\"description\":\"Or: undo every change made after the zone had this serial.\"}," S_WRITE_COMMON,
+	   "\"description\":\"Or: undo every change made after the zone had this "
+	   "serial.\"}," S_WRITE_COMMON,
     ",\"required\":[\"zone\"],\"additionalProperties\":false");
 
 /* ------------------------------------------------------------------ */
@@ -404,6 +406,7 @@ void tool_result_clear(struct tool_result *res)
 /* ------------------------------------------------------------------ */
 /* Helpers */
 
+static char *vfmt(const char *fmt, va_list ap) __attribute__((format(printf, 1, 0)));
 static char *vfmt(const char *fmt, va_list ap)
 {
 	va_list ap2;
@@ -745,9 +748,10 @@ char *tool_markdown(void)
 		tool_append(&t, &len, &cap,
 			    "| argument | type | required | description |\n|---|---|---|---|\n");
 		md_schema_props(&t, &len, &cap, in, "");
-		tool_append(&t, &len, &cap, "\nResult (`structuredContent`):\n\n"
-					    "| field | type | always | description |\n"
-					    "|---|---|---|---|\n");
+		tool_append(&t, &len, &cap,
+			    "\nResult (`structuredContent`):\n\n"
+			    "| field | type | always | description |\n"
+			    "|---|---|---|---|\n");
 		md_schema_props(&t, &len, &cap, out, "");
 		tool_append(&t, &len, &cap, "\n");
 		cJSON_Delete(in);

@@ -36,7 +36,8 @@ struct store_result;
 #define TOOL_SERVED_TIMEOUT_MS 300  /* get_zone's SOA query to dnsd */
 
 /* Sets an error result with a formatted sentence (replaces any text). */
-void tool_error(struct tool_result *res, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void tool_error(struct tool_result *res, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 
 /* Sets res->text to a formatted string (replaces any text). */
 void tool_text(struct tool_result *res, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -390,15 +390,17 @@ static void lint_zone(sqlite3 *db, const struct lzone *z, struct issues *is)
 						      "1912 §2.2)",
 						      retry, refresh);
 					if (expire < refresh + retry)
-						issue(is, "warning", "soa_timers", n->name,
-						      RRTYPE_SOA,
-						      "SOA expire %u is shorter than refresh + retry "
-						      "(RFC 1912 §2.2)",
-						      expire);
+						issue(
+						    is, "warning", "soa_timers", n->name,
+						    RRTYPE_SOA,
+						    "SOA expire %u is shorter than refresh + retry "
+						    "(RFC 1912 §2.2)",
+						    expire);
 					if (minimum > 86400)
 						issue(is, "warning", "soa_minimum", n->name,
 						      RRTYPE_SOA,
-						      "SOA minimum (negative-caching TTL) %u is over a "
+						      "SOA minimum (negative-caching TTL) %u is "
+						      "over a "
 						      "day; RFC 2308 §5 suggests 1 to 3 hours",
 						      minimum);
 				}
@@ -433,12 +435,12 @@ static void lint_zone(sqlite3 *db, const struct lzone *z, struct issues *is)
 					continue;
 				ci = lz_find(z, child);
 				if ((ci < 0 || !z->names[ci].cut) && cut_above(z, cw, false) < 0)
-					issue(is, "warning", "missing_delegation", child,
-					      RRTYPE_NS,
-					      "zone %s is hosted here too, but %s has no NS records "
-					      "delegating to it: resolvers following referrals from "
-					      "the parent never find it",
-					      child, z->zone);
+					issue(
+					    is, "warning", "missing_delegation", child, RRTYPE_NS,
+					    "zone %s is hosted here too, but %s has no NS records "
+					    "delegating to it: resolvers following referrals from "
+					    "the parent never find it",
+					    child, z->zone);
 			}
 			sqlite3_finalize(st);
 		}
@@ -667,7 +669,8 @@ static bool spf_terms(struct spf_state *s, const char *rec, const char *where)
 					   "this domain",
 					   where);
 		} else if (starts_ci(m, "include:") || starts_ci(m, "redirect=")) {
-			const char *target = strchr(m, ':') ? strchr(m, ':') + 1 : strchr(m, '=') + 1;
+			const char *target =
+			    strchr(m, ':') ? strchr(m, ':') + 1 : strchr(m, '=') + 1;
 			uint8_t tw[DNAME_MAXLEN];
 			s->lookups++;
 			if (starts_ci(m, "redirect="))
@@ -678,7 +681,8 @@ static bool spf_terms(struct spf_state *s, const char *rec, const char *where)
 			}
 			/* Follow it when we host it: its lookups count too. */
 			if (s->depth < SPF_MAX_DEPTH &&
-			    dname_parse_text(target, strlen(target), (const uint8_t *)"", tw) >= 0 &&
+			    dname_parse_text(target, strlen(target), (const uint8_t *)"", tw) >=
+				0 &&
 			    dname_is_subdomain(tw, s->zone_wire)) {
 				char recs[4][TXT_JOINED_MAXLEN], tn[DNAME_TEXT_MAXLEN];
 				bool cn;
@@ -698,7 +702,9 @@ static bool spf_terms(struct spf_state *s, const char *rec, const char *where)
 					part_issue(s->p, true,
 						   "%s: %s target %s has %d SPF records here; it "
 						   "needs exactly one",
-						   where, starts_ci(m, "include:") ? "include" : "redirect",
+						   where,
+						   starts_ci(m, "include:") ? "include"
+									    : "redirect",
 						   tn, spf);
 			}
 		} else if (strcasecmp(m, "a") == 0 || starts_ci(m, "a:") || starts_ci(m, "a/") ||
@@ -759,14 +765,16 @@ static void audit_spf(sqlite3 *db, long long zone_id, const char *zone, const ui
 			   count, zone);
 	} else {
 		if (!spf_terms(&s, spf, zone))
-			part_issue(p, false,
-				   "the SPF record does not end in an 'all' mechanism (or redirect), "
-				   "so unlisted senders get 'neutral'; end it with -all or ~all");
+			part_issue(
+			    p, false,
+			    "the SPF record does not end in an 'all' mechanism (or redirect), "
+			    "so unlisted senders get 'neutral'; end it with -all or ~all");
 		if (s.lookups > SPF_MAX_LOOKUPS)
-			part_issue(p, true,
-				   "the SPF record needs %d DNS lookups; more than %d is a permerror "
-				   "(RFC 7208 §4.6.4)",
-				   s.lookups, SPF_MAX_LOOKUPS);
+			part_issue(
+			    p, true,
+			    "the SPF record needs %d DNS lookups; more than %d is a permerror "
+			    "(RFC 7208 §4.6.4)",
+			    s.lookups, SPF_MAX_LOOKUPS);
 		if (strlen(spf) > 450)
 			part_issue(p, false,
 				   "the SPF record is %zu characters; answers over 512 octets need "
@@ -823,8 +831,7 @@ static bool tag_value(const char *rec, const char *tag, char *out, size_t cap)
 	return false;
 }
 
-static void audit_dmarc(sqlite3 *db, long long zone_id, const char *zone, struct part *p,
-			cJSON *o)
+static void audit_dmarc(sqlite3 *db, long long zone_id, const char *zone, struct part *p, cJSON *o)
 {
 	char name[DNAME_TEXT_MAXLEN + 8], recs[4][TXT_JOINED_MAXLEN], v[512];
 	int n, i, count = 0;
@@ -846,8 +853,9 @@ static void audit_dmarc(sqlite3 *db, long long zone_id, const char *zone, struct
 		return;
 	}
 	if (count > 1) {
-		part_issue(p, true, "%d DMARC records at %s: receivers ignore them all (RFC 7489 "
-				    "§6.6.3)",
+		part_issue(p, true,
+			   "%d DMARC records at %s: receivers ignore them all (RFC 7489 "
+			   "§6.6.3)",
 			   count, name);
 		return;
 	}
@@ -972,7 +980,8 @@ static void audit_simple(sqlite3 *db, long long zone_id, const char *zone, const
 		/* RFC 8461 §3.1: id is 1..32 alphanumerics; policy host mta-sts. */
 		const char *c;
 		if (!tag_value(rec, "id", v, sizeof(v)) || v[0] == '\0' || strlen(v) > 32)
-			part_issue(p, true, "the MTA-STS record needs id= (1 to 32 letters/digits)");
+			part_issue(p, true,
+				   "the MTA-STS record needs id= (1 to 32 letters/digits)");
 		else
 			for (c = v; *c; c++)
 				if (!isalnum((unsigned char)*c)) {
@@ -983,10 +992,11 @@ static void audit_simple(sqlite3 *db, long long zone_id, const char *zone, const
 			sqlite3_stmt *st;
 			char host[DNAME_TEXT_MAXLEN + 16];
 			snprintf(host, sizeof(host), "mta-sts.%s", zone);
-			if (sqlite3_prepare_v2(db,
-					       "SELECT 1 FROM records WHERE zone_id = ?1 AND name = "
-					       "?2 AND type IN ('A', 'AAAA', 'CNAME') LIMIT 1",
-					       -1, &st, NULL) == SQLITE_OK) {
+			if (sqlite3_prepare_v2(
+				db,
+				"SELECT 1 FROM records WHERE zone_id = ?1 AND name = "
+				"?2 AND type IN ('A', 'AAAA', 'CNAME') LIMIT 1",
+				-1, &st, NULL) == SQLITE_OK) {
 				sqlite3_bind_int64(st, 1, zone_id);
 				sqlite3_bind_text(st, 2, host, -1, SQLITE_STATIC);
 				if (sqlite3_step(st) != SQLITE_ROW)
@@ -1007,8 +1017,7 @@ static void audit_simple(sqlite3 *db, long long zone_id, const char *zone, const
 	}
 }
 
-void tools_lint_email_auth_audit(struct tool_ctx *ctx, const cJSON *args,
-				 struct tool_result *res)
+void tools_lint_email_auth_audit(struct tool_ctx *ctx, const cJSON *args, struct tool_result *res)
 {
 	char zone[DNAME_TEXT_MAXLEN], *t = NULL;
 	uint8_t zw[DNAME_MAXLEN];
@@ -1046,9 +1055,9 @@ void tools_lint_email_auth_audit(struct tool_ctx *ctx, const cJSON *args,
 	audit_simple(ctx->db, sz.id, sz.name, "_smtp._tls", "v=TLSRPTv1", &rpt, false);
 	sqlite3_exec(ctx->db, "COMMIT", NULL, NULL, NULL);
 	cJSON_AddBoolToObject(o, "ok", spf.ok && dmarc.ok && dkim.ok && sts.ok && rpt.ok);
-	tool_append(&t, &len, &cap, "%sEmail authentication of %s: %s\n", TOOL_DATA_NOTICE,
-		    sz.name,
-		    spf.ok && dmarc.ok && dkim.ok && sts.ok && rpt.ok ? "no errors" : "problems found");
+	tool_append(&t, &len, &cap, "%sEmail authentication of %s: %s\n", TOOL_DATA_NOTICE, sz.name,
+		    spf.ok && dmarc.ok && dkim.ok && sts.ok && rpt.ok ? "no errors"
+								      : "problems found");
 	part_done(&spf, o, "spf", &t, &len, &cap);
 	part_done(&dmarc, o, "dmarc", &t, &len, &cap);
 	part_done(&dkim, o, "dkim", &t, &len, &cap);

@@ -103,7 +103,8 @@ void tools_read_list_zones(struct tool_ctx *ctx, const cJSON *args, struct tool_
 	    !tool_int(args, "limit", 1, 1000, PAGE_DEFAULT, &limit, res))
 		return;
 	if (cursor && !hex_decode(cursor, strlen(cursor), after, sizeof(after))) {
-		tool_error(res, "invalid cursor (pass next_cursor from the previous page unchanged)");
+		tool_error(res,
+			   "invalid cursor (pass next_cursor from the previous page unchanged)");
 		return;
 	}
 	o = cJSON_CreateObject();
@@ -138,8 +139,8 @@ void tools_read_list_zones(struct tool_ctx *ctx, const cJSON *args, struct tool_
 		z = cJSON_CreateObject();
 		cJSON_AddStringToObject(z, "zone", name);
 		cJSON_AddNumberToObject(z, "serial", (double)sqlite3_column_int64(st, 2));
-		cJSON_AddNumberToObject(z, "records",
-					(double)count_records(ctx->db, sqlite3_column_int64(st, 0)));
+		cJSON_AddNumberToObject(
+		    z, "records", (double)count_records(ctx->db, sqlite3_column_int64(st, 0)));
 		cJSON_AddStringToObject(z, "serial_policy",
 					(const char *)sqlite3_column_text(st, 3));
 		cJSON_AddNumberToObject(z, "default_ttl", (double)sqlite3_column_int64(st, 4));
@@ -188,9 +189,10 @@ static cJSON *soa_json(const char *data, uint32_t ttl)
 	return o;
 }
 
+static const char *rcode_name(int rc);
+
 /* Asks dnsd for the zone's SOA; fills served/served_serial/served_error. */
-static const char *served_state(struct tool_ctx *ctx, const char *zone, uint32_t serial,
-				cJSON *o)
+static const char *served_state(struct tool_ctx *ctx, const char *zone, uint32_t serial, cJSON *o)
 {
 	uint8_t wire[DNAME_MAXLEN], *resp;
 	char msg[200];
@@ -218,8 +220,8 @@ static const char *served_state(struct tool_ctx *ctx, const char *zone, uint32_t
 	}
 	r = notify_reply_soa_serial(resp, rlen, wire, &got);
 	if (r < 0) {
-		snprintf(msg, sizeof(msg), "dnsd at %s answered rcode %d without the zone's SOA",
-			 ctx->dnsd_addr, DNS_RCODE(wire_get_u16(resp + 2)));
+		snprintf(msg, sizeof(msg), "dnsd at %s answered %s without the zone's SOA",
+			 ctx->dnsd_addr, rcode_name(DNS_RCODE(wire_get_u16(resp + 2))));
 		cJSON_AddStringToObject(o, "served_error", msg);
 		free(resp);
 		return "not_served";
@@ -245,8 +247,9 @@ void tools_read_get_zone(struct tool_ctx *ctx, const cJSON *args, struct tool_re
 	r = store_zone_get(ctx->db, zone, &z);
 	if (r < 0) {
 		sqlite3_exec(ctx->db, "COMMIT", NULL, NULL, NULL);
-		tool_error(res, r == ERR_NOTFOUND ? "zone %s does not exist (see list_zones)"
-						  : "cannot read zone %s",
+		tool_error(res,
+			   r == ERR_NOTFOUND ? "zone %s does not exist (see list_zones)"
+					     : "cannot read zone %s",
 			   zone);
 		return;
 	}
@@ -254,10 +257,11 @@ void tools_read_get_zone(struct tool_ctx *ctx, const cJSON *args, struct tool_re
 	cJSON_AddStringToObject(o, "zone", z.name);
 	cJSON_AddNumberToObject(o, "serial", z.serial);
 	counts = cJSON_CreateObject();
-	if (sqlite3_prepare_v2(ctx->db,
-			       "SELECT type, count(*) FROM records WHERE zone_id = ?1 GROUP BY type "
-			       "ORDER BY type",
-			       -1, &st, NULL) == SQLITE_OK) {
+	if (sqlite3_prepare_v2(
+		ctx->db,
+		"SELECT type, count(*) FROM records WHERE zone_id = ?1 GROUP BY type "
+		"ORDER BY type",
+		-1, &st, NULL) == SQLITE_OK) {
 		sqlite3_bind_int64(st, 1, z.id);
 		while (sqlite3_step(st) == SQLITE_ROW) {
 			const char *ty = (const char *)sqlite3_column_text(st, 0);
@@ -381,11 +385,12 @@ void tools_read_list_records(struct tool_ctx *ctx, const cJSON *args, struct too
 		tool_error(res, "zone %s does not exist (see list_zones)", zone);
 		return;
 	}
-	rc = sqlite3_prepare_v2(ctx->db,
-				"SELECT id, name, type, ttl, data FROM records WHERE zone_id = ?1 "
-				"AND (?2 IS NULL OR name = ?2) AND (?3 IS NULL OR type = ?3) "
-				"AND (name, type, id) > (?4, ?5, ?6) ORDER BY name, type, id LIMIT ?7",
-				-1, &st, NULL);
+	rc = sqlite3_prepare_v2(
+	    ctx->db,
+	    "SELECT id, name, type, ttl, data FROM records WHERE zone_id = ?1 "
+	    "AND (?2 IS NULL OR name = ?2) AND (?3 IS NULL OR type = ?3) "
+	    "AND (name, type, id) > (?4, ?5, ?6) ORDER BY name, type, id LIMIT ?7",
+	    -1, &st, NULL);
 	if (rc != SQLITE_OK) {
 		sqlite3_exec(ctx->db, "COMMIT", NULL, NULL, NULL);
 		tool_error(res, "database error: %s", sqlite3_errmsg(ctx->db));
@@ -419,7 +424,8 @@ void tools_read_list_records(struct tool_ctx *ctx, const cJSON *args, struct too
 		if (n == limit) {
 			char c[2 * DNAME_TEXT_MAXLEN + 64];
 			const cJSON *last = cJSON_GetArrayItem(arr, n - 1);
-			hex_encode(cJSON_GetObjectItem(last, "name")->valuestring, c, sizeof(c) - 48);
+			hex_encode(cJSON_GetObjectItem(last, "name")->valuestring, c,
+				   sizeof(c) - 48);
 			snprintf(c + strlen(c), 48, "/%s/%lld",
 				 cJSON_GetObjectItem(last, "type")->valuestring, cid);
 			cJSON_AddStringToObject(o, "next_cursor", c);
@@ -489,7 +495,8 @@ void tools_read_export_zone(struct tool_ctx *ctx, const cJSON *args, struct tool
 static void change_records(sqlite3 *db, long long id, cJSON *c)
 {
 	sqlite3_stmt *st;
-	cJSON *add = cJSON_AddArrayToObject(c, "added"), *del = cJSON_AddArrayToObject(c, "removed");
+	cJSON *add = cJSON_AddArrayToObject(c, "added"),
+	      *del = cJSON_AddArrayToObject(c, "removed");
 	long long nadd = 0, ndel = 0;
 
 	if (sqlite3_prepare_v2(db,
@@ -542,11 +549,12 @@ void tools_read_list_changes(struct tool_ctx *ctx, const cJSON *args, struct too
 		}
 	}
 	sqlite3_exec(ctx->db, "BEGIN", NULL, NULL, NULL);
-	rc = sqlite3_prepare_v2(ctx->db,
-				"SELECT id, serial_before, serial_after, actor, tool, reason, "
-				"created_at FROM changes WHERE zone_name = ?1 AND (?2 = 0 OR id < ?2) "
-				"ORDER BY id DESC LIMIT ?3",
-				-1, &st, NULL);
+	rc = sqlite3_prepare_v2(
+	    ctx->db,
+	    "SELECT id, serial_before, serial_after, actor, tool, reason, "
+	    "created_at FROM changes WHERE zone_name = ?1 AND (?2 = 0 OR id < ?2) "
+	    "ORDER BY id DESC LIMIT ?3",
+	    -1, &st, NULL);
 	if (rc != SQLITE_OK) {
 		sqlite3_exec(ctx->db, "COMMIT", NULL, NULL, NULL);
 		tool_error(res, "database error: %s", sqlite3_errmsg(ctx->db));
@@ -586,8 +594,9 @@ void tools_read_list_changes(struct tool_ctx *ctx, const cJSON *args, struct too
 			change_records(ctx->db, id, c);
 		cJSON_AddItemToArray(arr, c);
 		if (n < TEXT_LINES)
-			tool_append(&t, &len, &cap, "change %lld %s by %s via %s: serial %s -> %s%s%s\n",
-				    id, (const char *)sqlite3_column_text(st, 6),
+			tool_append(&t, &len, &cap,
+				    "change %lld %s by %s via %s: serial %s -> %s%s%s\n", id,
+				    (const char *)sqlite3_column_text(st, 6),
 				    (const char *)sqlite3_column_text(st, 3),
 				    (const char *)sqlite3_column_text(st, 4),
 				    sqlite3_column_type(st, 1) == SQLITE_NULL

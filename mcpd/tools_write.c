@@ -23,9 +23,9 @@
 #include "tools.h"
 #include "tools_int.h"
 
-#define TEXT_DIFF_LINES	  20	       /* diff lines in the text summary */
-#define IMPORT_TEXT_MAX	  (32u << 20)  /* import_zone text */
-#define DELETE_NOTIFY_MS  200	       /* delete_zone's courtesy NOTIFY */
+#define TEXT_DIFF_LINES	 20	     /* diff lines in the text summary */
+#define IMPORT_TEXT_MAX	 (32u << 20) /* import_zone text */
+#define DELETE_NOTIFY_MS 200	     /* delete_zone's courtesy NOTIFY */
 
 struct write_args {
 	struct store_opts o;
@@ -99,8 +99,9 @@ static void report(struct tool_ctx *ctx, int r, struct store_result *sr, bool dr
 		add_list(ch, "removed", sr->removed, sr->nremoved);
 		cJSON_AddNumberToObject(ch, "added_count", (double)sr->added_total);
 		cJSON_AddNumberToObject(ch, "removed_count", (double)sr->removed_total);
-		cJSON_AddBoolToObject(ch, "truncated", sr->nadded < sr->added_total ||
-							   sr->nremoved < sr->removed_total);
+		cJSON_AddBoolToObject(ch, "truncated",
+				      sr->nadded < sr->added_total ||
+					  sr->nremoved < sr->removed_total);
 	}
 	cJSON_AddNumberToObject(o, "unchanged", (double)sr->unchanged);
 	if (sr->nwarnings) {
@@ -167,8 +168,7 @@ static void report(struct tool_ctx *ctx, int r, struct store_result *sr, bool dr
 }
 
 static void commit_and_report(struct tool_ctx *ctx, struct store_change *ch,
-			      const struct write_args *w, const char *what,
-			      struct tool_result *res)
+			      const struct write_args *w, const char *what, struct tool_result *res)
 {
 	struct store_result sr;
 	int r;
@@ -197,8 +197,8 @@ static int add_records(struct store_change *ch, const cJSON *arr, const char *wh
 
 		snprintf(label, sizeof(label), "%s[%d]", what, i++);
 		if (!cJSON_IsObject(it)) {
-			store_change_error(ch, label,
-					   "must be an object {\"name\", \"type\", \"ttl\", \"data\"}");
+			store_change_error(
+			    ch, label, "must be an object {\"name\", \"type\", \"ttl\", \"data\"}");
 			continue;
 		}
 		cJSON_ArrayForEach(f, it)
@@ -242,7 +242,8 @@ static int add_records(struct store_change *ch, const cJSON *arr, const char *wh
 		if (bad)
 			continue;
 		if (name == NULL) {
-			store_change_error(ch, label, "field 'name' is missing (use '@' for the apex)");
+			store_change_error(ch, label,
+					   "field 'name' is missing (use '@' for the apex)");
 			continue;
 		}
 		if (type == NULL) {
@@ -282,7 +283,8 @@ void tools_write_add_records(struct tool_ctx *ctx, const cJSON *args, struct too
 	struct store_change *ch;
 	struct write_args w;
 
-	if (!tool_check_args("add_records", args, res) || !tool_zone_arg(ctx, args, true, zone, res) ||
+	if (!tool_check_args("add_records", args, res) ||
+	    !tool_zone_arg(ctx, args, true, zone, res) ||
 	    !write_args(ctx, args, "add_records", &w, res) || !array_size_ok(recs, "records", res))
 		return;
 	if (cJSON_GetArraySize(recs) == 0) {
@@ -307,7 +309,8 @@ void tools_write_delete_records(struct tool_ctx *ctx, const cJSON *args, struct 
 
 	if (!tool_check_args("delete_records", args, res) ||
 	    !tool_zone_arg(ctx, args, true, zone, res) ||
-	    !write_args(ctx, args, "delete_records", &w, res) || !array_size_ok(recs, "records", res))
+	    !write_args(ctx, args, "delete_records", &w, res) ||
+	    !array_size_ok(recs, "records", res))
 		return;
 	if (cJSON_GetArraySize(recs) == 0) {
 		tool_error(res, "'records' is empty: nothing to delete");
@@ -332,7 +335,8 @@ void tools_write_set_rrset(struct tool_ctx *ctx, const cJSON *args, struct tool_
 	long long tv;
 	int i = 0;
 
-	if (!tool_check_args("set_rrset", args, res) || !tool_zone_arg(ctx, args, true, zone, res) ||
+	if (!tool_check_args("set_rrset", args, res) ||
+	    !tool_zone_arg(ctx, args, true, zone, res) ||
 	    !write_args(ctx, args, "set_rrset", &w, res) || !array_size_ok(data, "data", res) ||
 	    !tool_int(args, "ttl", 0, 2147483647LL, -1, &tv, res))
 		return;
@@ -350,7 +354,8 @@ void tools_write_set_rrset(struct tool_ctx *ctx, const cJSON *args, struct tool_
 	{
 		snprintf(label, sizeof(label), "data[%d]", i++);
 		if (!cJSON_IsString(it)) {
-			store_change_error(ch, label, "must be a string (RDATA in presentation form)");
+			store_change_error(ch, label,
+					   "must be a string (RDATA in presentation form)");
 			continue;
 		}
 		if (store_change_add(ch, label, name, type, ttl, it->valuestring) < 0) {
@@ -481,13 +486,13 @@ static void rname_from(const char *in, char *out, size_t cap)
 		out[o++] = *p;
 	}
 	out[o] = '\0';
-	snprintf(out + o, cap - o, ".%s%s", at + 1,
-		 at[1] && at[strlen(at) - 1] == '.' ? "" : ".");
+	snprintf(out + o, cap - o, ".%s%s", at + 1, at[1] && at[strlen(at) - 1] == '.' ? "" : ".");
 }
 
 void tools_write_create_zone(struct tool_ctx *ctx, const cJSON *args, struct tool_result *res)
 {
-	char zone[DNAME_TEXT_MAXLEN], label[32], soa[3 * DNAME_TEXT_MAXLEN], rname[DNAME_TEXT_MAXLEN];
+	char zone[DNAME_TEXT_MAXLEN], label[32], soa[3 * DNAME_TEXT_MAXLEN],
+	    rname[DNAME_TEXT_MAXLEN];
 	char mname_def[DNAME_TEXT_MAXLEN + 8], rname_def[DNAME_TEXT_MAXLEN + 16];
 	const cJSON *ns = cJSON_GetObjectItemCaseSensitive(args, "ns");
 	const cJSON *recs = cJSON_GetObjectItemCaseSensitive(args, "records"), *it;

@@ -242,7 +242,9 @@ start_dnsd() {
 	local var=$1
 	shift
 	local log=$T/$var.log portfile=$T/$var.port pid i
-	[ -n "${DNSD:-}" ] && [ -x "$DNSD" ] || fail "DNSD not set or not executable: ${DNSD:-}"
+	if [ -z "${DNSD:-}" ] || [ ! -x "$DNSD" ]; then
+		fail "DNSD not set or not executable: ${DNSD:-}"
+	fi
 	rm -f "$portfile"
 	start_daemon "$var" "$log" "$DNSD" --port-file "$portfile" "$@"
 	pid=${LIB_PIDS[-1]}

@@ -30,7 +30,7 @@ need nsd-checkzone nsd
 need ldns-read-zone ldnsutils
 [ -x /usr/bin/python3 ] || fail "/usr/bin/python3 not found: apt-get install python3"
 
-GEN=${GEN_ZONES:-$SRCDIR/../shared/bench/gen-zones}
+GEN=${GEN_ZONES:-$SRCDIR/tests/bench/gen-zones}
 [ -f "$GEN" ] || fail "gen-zones not found at $GEN (set GEN_ZONES)"
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/zftools.XXXXXX") || fail "mktemp"

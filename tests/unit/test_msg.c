@@ -1073,7 +1073,7 @@ static void test_roundtrip(void)
 static void test_build_stress(void)
 {
 	static uint8_t buf[65535];
-	uint8_t o[DNAME_MAXLEN], rd[64];
+	uint8_t o[DNAME_MAXLEN], rd[DNAME_MAXLEN];
 	struct msg_build b;
 	struct msg_query q;
 	struct wire w;
