@@ -60,7 +60,8 @@ foreach(d dnsd mcpd)
 		if(EXISTS \"\${_dst}\")
 			message(STATUS \"Keeping: \${_dst}\")
 		else()
-			file(INSTALL DESTINATION \"\$ENV{DESTDIR}${DNSMCP_CONFDIR}\"
+			# file(INSTALL) puts DESTDIR in front by itself
+			file(INSTALL DESTINATION \"${DNSMCP_CONFDIR}\"
 				TYPE FILE FILES \"${DNSMCP_PKG_DIR}/${d}.conf.example\"
 				RENAME ${d}.conf PERMISSIONS OWNER_READ OWNER_WRITE GROUP_READ WORLD_READ)
 		endif()")
@@ -115,14 +116,17 @@ set(CPACK_PACKAGE_VENDOR "the dnsmcp authors")
 set(CPACK_PACKAGE_CONTACT "dnsmcp maintainers <dnsmcp@localhost>")
 set(CPACK_PACKAGE_DESCRIPTION_SUMMARY
 	"authoritative DNS server with zones in SQLite, managed over MCP")
-set(CPACK_DEBIAN_PACKAGE_DESCRIPTION "authoritative DNS server with zones in SQLite, managed over MCP
- dnsmcp is two small daemons sharing one SQLite database. dnsd is an
- authoritative DNS server (UDP and TCP, EDNS, NOTIFY) that serves the zones
- in the database. mcpd lets people and AI agents manage those zones over the
- Model Context Protocol (Streamable HTTP, bearer tokens), validating every
- change and recording it in a change journal, and offers admin commands to
- create the database, import and export zone files and manage tokens.")
+# The body only: CPack puts the summary on the Description: line and
+# indents each line of this text by one space.
+set(CPACK_DEBIAN_PACKAGE_DESCRIPTION "dnsmcp is two small daemons sharing one SQLite database. dnsd is an
+authoritative DNS server (UDP and TCP, EDNS, NOTIFY) that serves the zones
+in the database. mcpd lets people and AI agents manage those zones over the
+Model Context Protocol (Streamable HTTP, bearer tokens), validating every
+change and recording it in a change journal, and offers admin commands to
+create the database, import and export zone files and manage tokens.")
 set(CPACK_PACKAGING_INSTALL_PREFIX ${CMAKE_INSTALL_PREFIX})
+# /etc and /lib/systemd are absolute destinations: stage them under DESTDIR.
+set(CPACK_SET_DESTDIR ON)
 set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT) # dnsmcp_<version>_<arch>.deb
 set(CPACK_DEBIAN_PACKAGE_SECTION net)
 set(CPACK_DEBIAN_PACKAGE_PRIORITY optional)

@@ -48,7 +48,7 @@ int dname_parse_text(const char *s, size_t len, const uint8_t *origin, uint8_t o
 /*
  * Prints name as absolute presentation form with the trailing dot into buf
  * (cap bytes, NUL-terminated), escaping '.', '\\', '"', '(', ')', ';', '@',
- * '$' and space with a backslash and non-printable octets as \DDD. Returns
+ * '$' with a backslash, and space and non-printable octets as \DDD. Returns
  * the string length or ERR_SPACE.
  */
 int dname_print(const uint8_t *name, char *buf, size_t cap);

@@ -2279,11 +2279,47 @@ static void copy_warnings(struct store_result *res, const struct store_change *c
 		result_warn(res, "%s", ch->warnings[i]);
 }
 
+/*
+ * Runs one write attempt, and again from scratch while the database is busy
+ * with another writer (bounded back-off), so SQLITE_BUSY never reaches a
+ * client: it either commits, fails for a reason of its own, or reports that
+ * nothing was changed.
+ */
+static int retry_while_busy(sqlite3 *db, struct store_change *ch, const struct store_opts *o,
+			    struct store_result *res, int (*attempt_fn)(struct ctx *))
+{
+	struct ctx c;
+	int attempt, r = STORE_RETRY;
+
+	for (attempt = 0; attempt <= STORE_BUSY_RETRIES; attempt++) {
+		memset(&c, 0, sizeof(c));
+		c.db = db;
+		c.ch = ch;
+		c.o = o;
+		c.res = res;
+		c.apex = -1;
+		r = attempt_fn(&c);
+		ctx_free(&c);
+		if (r != STORE_RETRY)
+			break;
+		/* Busy: forget this attempt entirely and start over. */
+		store_result_clear(res);
+		snprintf(res->zone, sizeof(res->zone), "%s", ch->zone);
+		backoff(attempt);
+	}
+	if (r == STORE_RETRY) {
+		msgs_add(&res->error, &res->nerrors,
+			 "the database stayed busy with other writers; nothing was changed, try "
+			 "again in a moment");
+		r = ERR_DB;
+	}
+	return r;
+}
+
 int store_commit(sqlite3 *db, struct store_change *ch, const struct store_opts *o,
 		 struct store_result *res)
 {
-	struct ctx c;
-	int r = 0, attempt;
+	int r = 0;
 
 	store_result_clear(res);
 	snprintf(res->zone, sizeof(res->zone), "%s", ch->zone);
@@ -2311,28 +2347,7 @@ int store_commit(sqlite3 *db, struct store_change *ch, const struct store_opts *
 			 "delete its SOA and NS (use delete_zone to delete a zone)");
 		return ERR_INVALID;
 	}
-	for (attempt = 0; attempt <= STORE_BUSY_RETRIES; attempt++) {
-		memset(&c, 0, sizeof(c));
-		c.db = db;
-		c.ch = ch;
-		c.o = o;
-		c.res = res;
-		c.apex = -1;
-		r = commit_attempt(&c);
-		ctx_free(&c);
-		if (r != STORE_RETRY)
-			break;
-		/* Busy: forget this attempt entirely and start over. */
-		store_result_clear(res);
-		snprintf(res->zone, sizeof(res->zone), "%s", ch->zone);
-		backoff(attempt);
-	}
-	if (r == STORE_RETRY) {
-		msgs_add(&res->error, &res->nerrors,
-			 "the database stayed busy with other writers; nothing was changed, try "
-			 "again in a moment");
-		r = ERR_DB;
-	}
+	r = retry_while_busy(db, ch, o, res, commit_attempt);
 	if (r == 0)
 		copy_warnings(res, ch);
 	msgs_finish(&res->error, res->nerrors);
@@ -2451,8 +2466,7 @@ int store_delete_zone(sqlite3 *db, const char *zone, const struct store_opts *o,
 		      struct store_result *res)
 {
 	struct store_change *ch;
-	struct ctx c;
-	int r = 0, attempt;
+	int r = 0;
 
 	store_result_clear(res);
 	ch = store_change_new(zone);
@@ -2465,26 +2479,7 @@ int store_delete_zone(sqlite3 *db, const char *zone, const struct store_opts *o,
 		return ERR_INVALID;
 	}
 	snprintf(res->zone, sizeof(res->zone), "%s", ch->zone);
-	for (attempt = 0; attempt <= STORE_BUSY_RETRIES; attempt++) {
-		memset(&c, 0, sizeof(c));
-		c.db = db;
-		c.ch = ch;
-		c.o = o;
-		c.res = res;
-		r = delete_attempt(&c);
-		ctx_free(&c);
-		if (r != STORE_RETRY)
-			break;
-		store_result_clear(res);
-		snprintf(res->zone, sizeof(res->zone), "%s", ch->zone);
-		backoff(attempt);
-	}
-	if (r == STORE_RETRY) {
-		msgs_add(&res->error, &res->nerrors,
-			 "the database stayed busy with other writers; nothing was changed, try "
-			 "again in a moment");
-		r = ERR_DB;
-	}
+	r = retry_while_busy(db, ch, o, res, delete_attempt);
 	store_change_free(ch);
 	return r;
 }
