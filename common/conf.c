@@ -69,6 +69,12 @@ int conf_parse_file(const char *path, conf_cb cb, void *arg, char *err, size_t e
 		char *s, *key, *value;
 
 		lineno++;
+		/* The cap is on the setting, not on its line ending: the same
+		 * line must pass whether or not it is the last one. */
+		if (n > 0 && line[n - 1] == '\n')
+			n--;
+		if (n > 0 && line[n - 1] == '\r')
+			n--;
 		if (n > CONF_LINE_MAX) {
 			snprintf(err, errcap, "%s:%u: line longer than %d bytes", path, lineno,
 				 CONF_LINE_MAX);

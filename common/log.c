@@ -44,6 +44,11 @@ static void vlog(const char *tag, const char *fmt, va_list ap, int saved_errno)
 		n += snprintf(line + n, sizeof(line) - (size_t)n, ": %s", strerror(saved_errno));
 	if ((size_t)n >= sizeof(line) - 1)
 		n = (int)sizeof(line) - 2;
+	/* One event, one line: a newline or other control character in the
+	 * message (often peer-supplied text) must not forge a second line. */
+	for (int i = 0; i < n; i++)
+		if ((unsigned char)line[i] < 0x20 || line[i] == 0x7f)
+			line[i] = '?';
 	line[n++] = '\n';
 	wr = write(STDERR_FILENO, line, (size_t)n);
 	(void)wr;

@@ -1,7 +1,8 @@
 /*
- * acl.c: CIDR address lists. Matching is a linear scan: the lists are short
- * (a handful of NOTIFY sources) and consulted only for NOTIFY, never for
- * ordinary queries.
+ * acl.c: CIDR address lists, each entry optionally bound to a TSIG key.
+ * Matching is a linear scan: the lists are short (a handful of NOTIFY
+ * sources or secondaries) and consulted only for NOTIFY and zone
+ * transfers, never for ordinary queries.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -47,15 +48,53 @@ static bool prefix_equal(const uint8_t *x, const uint8_t *y, int prefix)
 	return true;
 }
 
-int acl_add(struct acl *a, const char *cidr, char *err, size_t errcap)
+/* Splits "CIDR key NAME" into the CIDR (copied into buf) and the key's
+ * wire name (key[0] = 0 when there is none). */
+static int split_key(const char *spec, char *buf, size_t cap, uint8_t *key, char *err,
+		     size_t errcap)
 {
-	char host[INET6_ADDRSTRLEN + 1];
-	const char *slash = strchr(cidr, '/');
-	size_t hlen = slash ? (size_t)(slash - cidr) : strlen(cidr);
+	static const uint8_t root[1] = {0};
+	const char *sp = spec + strcspn(spec, " \t"), *k;
+	size_t n = (size_t)(sp - spec);
+
+	key[0] = 0;
+	if (n >= cap) {
+		snprintf(err, errcap, "'%s' is not an address or CIDR prefix", spec);
+		return ERR_SYNTAX;
+	}
+	memcpy(buf, spec, n);
+	buf[n] = '\0';
+	sp += strspn(sp, " \t");
+	if (*sp == '\0')
+		return 0;
+	if (strncmp(sp, "key", 3) != 0 || (sp[3] != ' ' && sp[3] != '\t')) {
+		snprintf(err, errcap, "'%s': expected 'CIDR' or 'CIDR key NAME'", spec);
+		return ERR_SYNTAX;
+	}
+	k = sp + 3 + strspn(sp + 3, " \t");
+	n = strcspn(k, " \t");
+	if (n == 0 || k[n + strspn(k + n, " \t")] != '\0' ||
+	    dname_parse_text(k, n, root, key) < 0) {
+		snprintf(err, errcap, "'%s': the key name after 'key' is not a domain name", spec);
+		return ERR_SYNTAX;
+	}
+	dname_lower(key);
+	return 0;
+}
+
+int acl_add(struct acl *a, const char *spec, char *err, size_t errcap)
+{
+	char host[INET6_ADDRSTRLEN + 1], cidrbuf[INET6_ADDRSTRLEN + 8];
+	const char *cidr = cidrbuf, *slash;
+	size_t hlen;
 	struct acl_entry e;
-	int maxlen, i;
+	int maxlen, i, r;
 
 	memset(&e, 0, sizeof(e));
+	if ((r = split_key(spec, cidrbuf, sizeof(cidrbuf), e.key, err, errcap)) < 0)
+		return r;
+	slash = strchr(cidr, '/');
+	hlen = slash ? (size_t)(slash - cidr) : strlen(cidr);
 	if (hlen == 0 || hlen >= sizeof(host)) {
 		snprintf(err, errcap, "'%s' is not an address or CIDR prefix", cidr);
 		return ERR_SYNTAX;
@@ -118,6 +157,11 @@ int acl_add(struct acl *a, const char *cidr, char *err, size_t errcap)
 
 bool acl_match(const struct acl *a, const struct sockaddr *sa)
 {
+	return acl_match_key(a, sa, NULL);
+}
+
+bool acl_match_key(const struct acl *a, const struct sockaddr *sa, const uint8_t *key)
+{
 	const uint8_t *addr;
 	uint8_t v4[4];
 	int family;
@@ -142,7 +186,9 @@ bool acl_match(const struct acl *a, const struct sockaddr *sa)
 		return false;
 	}
 	for (i = 0; i < a->n; i++) {
-		if (a->v[i].family == family && prefix_equal(a->v[i].addr, addr, a->v[i].prefix))
+		if (a->v[i].family != family || !prefix_equal(a->v[i].addr, addr, a->v[i].prefix))
+			continue;
+		if (a->v[i].key[0] == 0 || (key != NULL && dname_equal(a->v[i].key, key)))
 			return true;
 	}
 	return false;
@@ -158,5 +204,13 @@ void acl_format(const struct acl *a, size_t i, char *buf, size_t cap)
 	}
 	if (inet_ntop(a->v[i].family, a->v[i].addr, host, sizeof(host)) == NULL)
 		snprintf(host, sizeof(host), "?");
+	if (a->v[i].key[0]) {
+		char k[DNAME_TEXT_MAXLEN];
+
+		if (dname_print(a->v[i].key, k, sizeof(k)) < 0)
+			snprintf(k, sizeof(k), "?");
+		snprintf(buf, cap, "%s/%d key %s", host, a->v[i].prefix, k);
+		return;
+	}
 	snprintf(buf, cap, "%s/%d", host, a->v[i].prefix);
 }

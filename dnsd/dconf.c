@@ -16,13 +16,14 @@
 static const char *const dconf_keys[] = {
     "db",	 "listen",     "workers",	   "allow-notify",	  "check-interval",
     "metrics",	 "user",       "tcp-idle-timeout", "tcp-max-connections", "edns-size",
-    "port-file", "error-rate",
+    "port-file", "error-rate", "allow-transfer", "secondary", "tsig-keyfile",
 };
 
 void dconf_init(struct dconf *c)
 {
 	memset(c, 0, sizeof(*c));
 	acl_init(&c->allow_notify);
+	acl_init(&c->allow_transfer);
 	c->check_interval = DCONF_DEFAULT_CHECK;
 	c->tcp_idle_timeout = DCONF_DEFAULT_TCP_IDLE;
 	c->tcp_max_connections = DCONF_DEFAULT_TCP_MAXCONN;
@@ -30,6 +31,8 @@ void dconf_init(struct dconf *c)
 	c->edns_size = 1232; /* DNS flag day 2020: no IP fragmentation */
 	c->listen_phase = -1;
 	c->notify_phase = -1;
+	c->transfer_phase = -1;
+	c->secondary_phase = -1;
 }
 
 void dconf_free(struct dconf *c)
@@ -38,6 +41,8 @@ void dconf_free(struct dconf *c)
 	free(c->user);
 	free(c->port_file);
 	acl_free(&c->allow_notify);
+	acl_free(&c->allow_transfer);
+	free(c->tsig_keyfile);
 	memset(c, 0, sizeof(*c));
 }
 
@@ -118,6 +123,33 @@ int dconf_set(void *arg, const char *key, const char *value, char *err, size_t e
 		return set_string(&c->user, key, value, err, errcap);
 	if (strcmp(key, "port-file") == 0)
 		return set_string(&c->port_file, key, value, err, errcap);
+	if (strcmp(key, "tsig-keyfile") == 0)
+		return set_string(&c->tsig_keyfile, key, value, err, errcap);
+	if (strcmp(key, "allow-transfer") == 0) {
+		if (c->transfer_phase != c->phase) {
+			acl_clear(&c->allow_transfer);
+			c->transfer_phase = c->phase;
+		}
+		if (strcmp(value, "none") == 0)
+			return 0;
+		return acl_add(&c->allow_transfer, value, err, errcap) == 0 ? 0 : -1;
+	}
+	if (strcmp(key, "secondary") == 0) {
+		if (c->secondary_phase != c->phase) {
+			c->nsecondaries = 0;
+			c->secondary_phase = c->phase;
+		}
+		if (strcmp(value, "none") == 0)
+			return 0;
+		if (c->nsecondaries >= DCONF_MAX_SECONDARIES) {
+			snprintf(err, errcap, "secondary: at most %d", DCONF_MAX_SECONDARIES);
+			return -1;
+		}
+		if (dconf_peer_parse(value, 53, &c->secondaries[c->nsecondaries], err, errcap) != 0)
+			return -1;
+		c->nsecondaries++;
+		return 0;
+	}
 	if (strcmp(key, "listen") == 0) {
 		struct dconf_addr *a;
 		unsigned int len;
@@ -235,6 +267,46 @@ int dconf_finish(struct dconf *c, char *err, size_t errcap)
 		long n = sysconf(_SC_NPROCESSORS_ONLN);
 		c->workers = n < 1 ? 1 : n > DCONF_MAX_WORKERS ? DCONF_MAX_WORKERS : (int)n;
 	}
+	return 0;
+}
+
+int dconf_peer_parse(const char *spec, int default_port, struct dconf_peer *out, char *err,
+		     size_t errcap)
+{
+	static const uint8_t root[1] = {0};
+	char addr[128];
+	const char *sp = spec + strcspn(spec, " \t"), *k;
+	size_t n = (size_t)(sp - spec);
+	unsigned int len;
+
+	memset(out, 0, sizeof(*out));
+	if (n == 0 || n >= sizeof(addr)) {
+		snprintf(err, errcap, "'%s' is not ADDR[:PORT] [key NAME]", spec);
+		return -1;
+	}
+	memcpy(addr, spec, n);
+	addr[n] = '\0';
+	if (conf_parse_addr(addr, default_port, &out->addr.ss, &len) != 0) {
+		snprintf(err, errcap, "'%s' is not ADDR[:PORT] (e.g. 192.0.2.1:53, [2001:db8::1]:53)",
+			 addr);
+		return -1;
+	}
+	out->addr.len = (socklen_t)len;
+	sp += strspn(sp, " \t");
+	if (*sp == '\0')
+		return 0;
+	if (strncmp(sp, "key", 3) != 0 || (sp[3] != ' ' && sp[3] != '\t')) {
+		snprintf(err, errcap, "'%s': expected 'ADDR[:PORT] key NAME'", spec);
+		return -1;
+	}
+	k = sp + 3 + strspn(sp + 3, " \t");
+	n = strcspn(k, " \t");
+	if (n == 0 || k[n + strspn(k + n, " \t")] != '\0' ||
+	    dname_parse_text(k, n, root, out->key) < 0) {
+		snprintf(err, errcap, "'%s': the key name after 'key' is not a domain name", spec);
+		return -1;
+	}
+	dname_lower(out->key);
 	return 0;
 }
 

@@ -20,6 +20,17 @@
  *   tcp-max-connections N    per worker thread, default 1000, 1..1000000
  *   edns-size BYTES          our EDNS payload size, 512..4096, default 1232
  *   port-file FILE           write the first listener's bound port (tests)
+ *   allow-transfer CIDR [key NAME]
+ *                            repeatable; who may AXFR/IXFR zones that have no
+ *                            'allow-transfer' rows in zone_settings; with
+ *                            "key NAME" only requests signed with that TSIG
+ *                            key match; default none (REFUSED); 'none' = empty
+ *   secondary ADDR[:PORT] [key NAME]
+ *                            repeatable; where to send NOTIFY after a zone's
+ *                            serial changed, for zones without 'secondary'
+ *                            rows; signed with key NAME when given; port 53
+ *   tsig-keyfile FILE        TSIG keys, "name algorithm base64secret" lines;
+ *                            refused when group or others may read it
  */
 #ifndef DCONF_H
 #define DCONF_H
@@ -30,6 +41,7 @@
 #include <sys/socket.h>
 
 #include "acl.h"
+#include "dname.h"
 
 #define DCONF_MAX_LISTEN	  64
 #define DCONF_DEFAULT_PORT	  5353
@@ -42,6 +54,14 @@
 struct dconf_addr {
 	struct sockaddr_storage ss; /* address (port may be 0) */
 	socklen_t len;		    /* length of ss in use */
+};
+
+#define DCONF_MAX_SECONDARIES 64
+
+/* A peer we send to: an address and the TSIG key to sign with. */
+struct dconf_peer {
+	struct dconf_addr addr;	   /* port defaults to 53 */
+	uint8_t key[DNAME_MAXLEN]; /* key name, lower-case wire; "\0": unsigned */
 };
 
 struct dconf {
@@ -60,9 +80,13 @@ struct dconf {
 	unsigned err_rate;	      /* error replies per second per worker */
 	uint16_t edns_size;	      /* our EDNS0 payload size */
 	char *port_file;	      /* owned, NULL: none */
+	struct acl allow_transfer;    /* default transfer ACL (empty: refuse) */
+	struct dconf_peer secondaries[DCONF_MAX_SECONDARIES]; /* default NOTIFY targets */
+	int nsecondaries;
+	char *tsig_keyfile; /* owned, NULL: no keys */
 	/* bookkeeping for "command line replaces the file's list" */
 	int phase; /* 0 while reading the file, 1 for the command line */
-	int listen_phase, notify_phase;
+	int listen_phase, notify_phase, transfer_phase, secondary_phase;
 	bool notify_set; /* allow-notify given at all (else defaults) */
 };
 
@@ -78,6 +102,10 @@ bool dconf_known_key(const char *key);
 /* Fills in defaults (listen addresses, allow-notify, workers) and checks
  * what only makes sense as a whole (db given). 0 or -1 with err set. */
 int dconf_finish(struct dconf *c, char *err, size_t errcap);
+
+/* Parses "ADDR[:PORT] [key NAME]" (port default_port). 0 or -1 with err. */
+int dconf_peer_parse(const char *spec, int default_port, struct dconf_peer *out, char *err,
+		     size_t errcap);
 
 /* Prints "127.0.0.1:53" / "[::1]:53" into buf. */
 void dconf_addr_format(const struct sockaddr *sa, char *buf, size_t cap);

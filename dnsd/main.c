@@ -32,6 +32,8 @@
 #include "reload.h"
 #include "sdnotify.h"
 #include "server.h"
+#include "tsig.h"
+#include "xfr.h"
 
 #define MAX_CLI_SETTINGS 256
 
@@ -43,7 +45,8 @@ static void usage(FILE *f)
 	    "            [--allow-notify CIDR ...] [--check-interval SECONDS]\n"
 	    "            [--metrics ADDR:PORT] [--user NAME] [--tcp-idle-timeout SECONDS]\n"
 	    "            [--tcp-max-connections N] [--edns-size BYTES] [--error-rate N]\n"
-	    "            [--port-file FILE]\n"
+	    "            [--port-file FILE] [--allow-transfer 'CIDR [key NAME]' ...]\n"
+	    "            [--secondary 'ADDR[:PORT] [key NAME]' ...] [--tsig-keyfile FILE]\n"
 	    "\n"
 	    "Authoritative DNS server for the zones in a dnsmcp SQLite database.\n"
 	    "\n"
@@ -68,6 +71,12 @@ static void usage(FILE *f)
 	    "  --edns-size BYTES         EDNS payload size we offer (512..4096, default 1232)\n"
 	    "  --error-rate N            error replies per second per worker over UDP (100)\n"
 	    "  --port-file FILE          write the first listener's port once serving\n"
+	    "  --allow-transfer SPEC     who may AXFR/IXFR zones without zone_settings rows:\n"
+	    "                            'CIDR' or 'CIDR key NAME'; repeatable; default none\n"
+	    "  --secondary SPEC          where to send NOTIFY after a serial change, for zones\n"
+	    "                            without zone_settings rows: 'ADDR[:PORT] [key NAME]'\n"
+	    "  --tsig-keyfile FILE       TSIG keys, 'name hmac-sha256|hmac-sha512 base64' per\n"
+	    "                            line; must not be readable by group or others\n"
 	    "\n"
 	    "Signals: SIGHUP reloads every zone, SIGTERM/SIGINT drain and exit.\n");
 }
@@ -202,12 +211,17 @@ int main(int argc, char **argv)
 	    {"edns-size", required_argument, NULL, 0},
 	    {"error-rate", required_argument, NULL, 0},
 	    {"port-file", required_argument, NULL, 0},
+	    {"allow-transfer", required_argument, NULL, 0},
+	    {"secondary", required_argument, NULL, 0},
+	    {"tsig-keyfile", required_argument, NULL, 0},
 	    {NULL, 0, NULL, 0},
 	};
 	static struct cli_setting cli[MAX_CLI_SETTINGS];
 	struct dconf conf;
 	struct metrics mtr;
 	struct server *srv = NULL;
+	struct tsig_keyring keys = {0};
+	struct xfr *xfr = NULL;
 	struct event *ev_term = NULL, *ev_int = NULL, *ev_hup = NULL;
 	const char *conf_path = NULL;
 	bool check_only = false, debug = false;
@@ -264,6 +278,18 @@ int main(int argc, char **argv)
 	}
 	if (dconf_finish(&conf, err, sizeof(err)) != 0)
 		fatalx("%s", err);
+	/* Keys are read while still privileged: the file may be readable by
+	 * root only. */
+	if (conf.tsig_keyfile) {
+		int nk = tsig_keyring_load(&keys, conf.tsig_keyfile, err, sizeof(err));
+
+		if (nk < 0)
+			fatalx("%s", err);
+		log_info("%d TSIG key%s from %s", nk, nk == 1 ? "" : "s", conf.tsig_keyfile);
+	}
+	xfr = xfr_new(&conf, &keys, err, sizeof(err));
+	if (xfr == NULL)
+		fatalx("%s", err);
 
 	if (check_only) {
 		struct reload *r = reload_new(conf.db_path, 1, 0, NULL, err, sizeof(err));
@@ -275,6 +301,8 @@ int main(int argc, char **argv)
 		}
 		failures = reload_load_all(r, true);
 		reload_free(r);
+		xfr_free(xfr);
+		tsig_keyring_free(&keys);
 		if (failures != 0) {
 			log_error("check failed: %s", failures < 0
 							  ? "the database could not be read"
@@ -303,6 +331,10 @@ int main(int argc, char **argv)
 	if (g_reload == NULL)
 		fatalx("%s", err);
 	server_set_reload(srv, g_reload);
+	server_set_xfr(srv, xfr, &keys);
+	reload_set_xfr(g_reload, xfr);
+	if (xfr_start(xfr, conf.db_path) != 0)
+		fatalx("cannot start the transfer thread");
 	if (reload_load_all(g_reload, false) < 0)
 		fatalx("cannot read the zone list from %s", conf.db_path);
 
@@ -348,6 +380,7 @@ int main(int argc, char **argv)
 
 	server_stop(srv);
 	reload_stop(g_reload);
+	xfr_stop(xfr);
 	metrics_http_stop(&mtr);
 	event_free(ev_term);
 	event_free(ev_int);
@@ -355,6 +388,8 @@ int main(int argc, char **argv)
 	event_base_free(main_base);
 	server_free(srv);
 	reload_free(g_reload);
+	xfr_free(xfr);
+	tsig_keyring_free(&keys);
 	if (metrics_fd >= 0)
 		close(metrics_fd);
 	if (conf.port_file)

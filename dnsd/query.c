@@ -16,12 +16,14 @@
  *     §6.1.3). The payload size is max(512, min(theirs, ours))
  *     (§6.2.3, §6.2.5); unknown options are ignored and not echoed, unknown
  *     flags cleared, DO copied (RFC 3225 §3).
- *  6. A TSIG-signed request: NOTAUTH/BADKEY, see answer_tsig().
+ *  6. A TSIG-signed request (RFC 8945): verified against the keys in
+ *     query_xparams; failures get NOTAUTH with the TSIG error, see
+ *     answer_tsig_error(); replies to a verified request are signed.
  *  7. NOTIFY (RFC 1996): see answer_notify().
  *  8. Class other than IN (or ANY, read as IN, like Knot): REFUSED.
  *  9. AXFR over UDP: NOTIMP (RFC 5936 §4.2, as Knot and NSD). AXFR over
- *     TCP and IXFR: REFUSED for now; zone transfers are another issue and
- *     plug in at transfer_hook().
+ *     TCP and IXFR from peers the caller's ACL allows: handed back to the
+ *     caller (r->xfr) to stream, see answer_xfr(); REFUSED otherwise.
  * 10. No zone at or above QNAME: REFUSED without AA. For DS the zone is
  *     found from QNAME's parent, so the parent side of a cut answers even
  *     when we also serve the child (RFC 4035 §3.1.4.1).
@@ -43,8 +45,10 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "acl.h"
 #include "dname.h"
 #include "msg.h"
+#include "notify.h"
 #include "rdata.h"
 #include "wire.h"
 #include "zone.h"
@@ -459,21 +463,17 @@ static bool answer(struct qctx *c)
 /* ------------------------------------------------------------------ */
 /* The request */
 
-/* Where zone transfers plug in (RFC 5936 AXFR, RFC 1995 IXFR): another
- * issue adds them with ACLs and TSIG. Until then every transfer request
- * is refused, which secondaries treat as "not allowed". Returns the
- * rcode. */
-static int transfer_hook(const struct zoneset *zs, const struct msg_query *q,
-			 const struct query_params *p)
-{
-	(void)zs;
-	(void)q;
-	(void)p;
-	return RCODE_REFUSED;
-}
+/* What every reply of one request shares: the parameters and the octets
+ * kept free at the end for our TSIG. */
+struct qenv {
+	const struct query_params *p;
+	const struct query_xparams *x;
+	size_t reserve;
+};
 
-static size_t reply_limit(const struct msg_query *q, const struct query_params *p, size_t respcap)
+static size_t reply_limit(const struct msg_query *q, const struct qenv *e, size_t respcap)
 {
+	const struct query_params *p = e->p;
 	size_t limit;
 
 	if (p->tcp) {
@@ -489,7 +489,9 @@ static size_t reply_limit(const struct msg_query *q, const struct query_params *
 	} else {
 		limit = DNS_UDP_MINSIZE;
 	}
-	return limit < respcap ? limit : respcap;
+	if (limit > respcap)
+		limit = respcap;
+	return limit > e->reserve ? limit - e->reserve : 0;
 }
 
 /* Our OPT (RFC 6891 §6.1.2): our payload size, version 0, only DO kept
@@ -512,11 +514,11 @@ static bool is_error_rcode(int rcode)
 /* A reply without records: the header, the question when we have one,
  * and OPT when the request had one. */
 static size_t error_reply(const struct msg_query *q, bool with_question, uint16_t flags, int rcode,
-			  uint8_t *resp, size_t respcap, const struct query_params *p,
+			  uint8_t *resp, size_t respcap, const struct qenv *e,
 			  struct query_result *r)
 {
 	struct msg_build b;
-	size_t limit = reply_limit(q, p, respcap);
+	size_t limit = reply_limit(q, e, respcap);
 
 	msg_build_init(&b, resp, respcap, limit);
 	if (q->has_edns)
@@ -525,66 +527,35 @@ static size_t error_reply(const struct msg_query *q, bool with_question, uint16_
 	if (with_question && q->qname_len > 0)
 		msg_build_question(&b, q->qname, q->qtype, q->qclass);
 	if (q->has_edns)
-		put_opt(&b, q, p, rcode);
+		put_opt(&b, q, e->p, rcode);
 	r->rcode = rcode;
 	r->is_error = is_error_rcode(rcode);
 	return msg_build_finish(&b);
 }
 
-/* TSIG (RFC 8945): dnsd knows no keys yet (signed transfers and NOTIFY
- * come with the zone transfer issue), so a signed request always names a
- * key we do not know: NOTAUTH plus an unsigned TSIG with error BADKEY,
- * MAC size 0, the request's time, fudge and original ID (§5.2.2, §5.3.2),
- * after the OPT record (TSIG is last, §5.1). A TSIG we cannot read is
- * FORMERR. */
-#define TSIG_BADKEY 17
-
-static size_t answer_tsig(const uint8_t *req, size_t reqlen, const struct msg_query *q,
-			  uint16_t base, uint8_t *resp, size_t respcap,
-			  const struct query_params *p, struct query_result *r)
+/*
+ * A signed request that does not verify (RFC 8945 §5.2): NOTAUTH with a
+ * TSIG carrying the error. BADKEY, BADSIG and BADTRUNC replies are not
+ * signed (MAC size 0; the request's key name, algorithm, time, fudge and
+ * original ID, §5.2.1-§5.2.2); a BADTIME reply is signed and carries our
+ * time (§5.2.3). The TSIG follows OPT: it is always last (§5.1).
+ */
+static size_t answer_tsig_error(const struct msg_query *q, const struct tsig_rr *t,
+				struct tsig_ctx *ctx, int error, uint16_t base, uint8_t *resp,
+				size_t respcap, const struct qenv *e0, struct query_result *r)
 {
-	uint8_t rd[1024], out[DNAME_MAXLEN + 16];
-	struct msg_build b;
-	struct msg_rr rr;
-	struct wire w;
-	size_t alen, o;
-	uint16_t maclen;
+	struct qenv e = *e0;
+	size_t len;
 	int n;
 
-	wire_init(&w, req, reqlen);
-	w.pos = q->tsig_off;
-	rr.rdata = rd;
-	rr.rdata_cap = sizeof(rd);
-	if (msg_rr_next(&w, &rr) < 0 || rr.type != RRTYPE_TSIG ||
-	    (n = dname_check(rr.rdata, rr.rdlen)) <= 0)
-		return error_reply(q, true, base, RCODE_FORMERR, resp, respcap, p, r);
-	alen = (size_t)n;
-	if (alen + 10 > rr.rdlen)
-		return error_reply(q, true, base, RCODE_FORMERR, resp, respcap, p, r);
-	maclen = wire_get_u16(rr.rdata + alen + 8);
-	o = alen + 10 + maclen; /* original ID, error, other length */
-	if (o + 6 > rr.rdlen || o + 6 + wire_get_u16(rr.rdata + o + 4) != rr.rdlen)
-		return error_reply(q, true, base, RCODE_FORMERR, resp, respcap, p, r);
-	memcpy(out, rr.rdata, alen + 8);	  /* algorithm, time signed, fudge */
-	memset(out + alen + 8, 0, 2);		  /* MAC size 0, no MAC */
-	memcpy(out + alen + 10, rr.rdata + o, 2); /* original ID */
-	out[alen + 12] = 0;
-	out[alen + 13] = TSIG_BADKEY;
-	memset(out + alen + 14, 0, 2); /* no other data */
-
-	msg_build_init(&b, resp, respcap, reply_limit(q, p, respcap));
-	msg_build_reserve(&b, (q->has_edns ? OPT_RR_LEN : 0) + rr.owner_len + 10 + alen + 16);
-	msg_build_header(&b, q->hdr.id, (uint16_t)(base | RCODE_NOTAUTH));
-	msg_build_question(&b, q->qname, q->qtype, q->qclass);
-	if (q->has_edns)
-		put_opt(&b, q, p, RCODE_NOTAUTH);
-	msg_build_unreserve(&b, rr.owner_len + 10 + alen + 16);
-	/* Owned by the key name the request used. */
-	(void)msg_build_rr(&b, SEC_ADDITIONAL, rr.owner, RRTYPE_TSIG, RRCLASS_ANY, 0, out,
-			   (uint16_t)(alen + 16));
-	r->rcode = RCODE_NOTAUTH;
-	r->is_error = true;
-	return msg_build_finish(&b);
+	e.reserve = error == TSIG_BADTIME ? tsig_rr_size(ctx->key, TSIG_OTHER_MAX)
+					  : tsig_unsigned_size(t);
+	len = error_reply(q, true, base, RCODE_NOTAUTH, resp, respcap, &e, r);
+	if (error == TSIG_BADTIME)
+		n = tsig_sign(resp, len, respcap, ctx, e.x ? e.x->now : 0, TSIG_BADTIME);
+	else
+		n = tsig_append_unsigned(resp, len, respcap, t, (uint16_t)error);
+	return n < 0 ? len : (size_t)n;
 }
 
 /* NOTIFY (RFC 1996 §3.7): only from allowed sources, only for a zone we
@@ -592,51 +563,252 @@ static size_t answer_tsig(const uint8_t *req, size_t reqlen, const struct msg_qu
  * QTYPE is FORMERR (Knot, NSD); a source not allowed is REFUSED (as NSD;
  * Knot says NOTAUTH) so that it learns nothing about our zones; a zone we
  * do not serve is NOTAUTH (Knot; RFC 2136 §2.2 uses NOTAUTH for "not
- * authoritative for the zone named"). */
+ * authoritative for the zone named"). With an ACL in x, an entry bound to
+ * a key matches only a request verified with that key. */
 static size_t answer_notify(const struct zoneset *zs, const struct msg_query *q, uint8_t *resp,
-			    size_t respcap, const struct query_params *p, struct query_result *r)
+			    size_t respcap, const struct qenv *e, const struct tsig_key *key,
+			    struct query_result *r)
 {
 	uint16_t base = DNS_FLAG_QR | (uint16_t)(OPCODE_NOTIFY << 11);
 	uint8_t lower[DNAME_MAXLEN], off[DNAME_MAXLABELS];
 	const struct zone *z;
+	bool allowed;
 	int nl;
 
 	if (q->qtype != RRTYPE_SOA)
-		return error_reply(q, true, base, RCODE_FORMERR, resp, respcap, p, r);
-	if (!p->notify_allowed)
-		return error_reply(q, true, base, RCODE_REFUSED, resp, respcap, p, r);
+		return error_reply(q, true, base, RCODE_FORMERR, resp, respcap, e, r);
+	if (e->x && e->x->notify_acl)
+		allowed = e->x->peer &&
+			  acl_match_key(e->x->notify_acl, e->x->peer, key ? key->name : NULL);
+	else
+		allowed = e->p->notify_allowed;
+	if (!allowed)
+		return error_reply(q, true, base, RCODE_REFUSED, resp, respcap, e, r);
 	memcpy(lower, q->qname, q->qname_len);
 	dname_lower(lower);
 	nl = name_offsets(lower, off);
 	z = zoneset_find_lower(zs, lower, q->qname_len, off, nl);
-	if (q->qclass != RRCLASS_IN)
-		return error_reply(q, true, base, RCODE_NOTAUTH, resp, respcap, p, r);
-	if (z == NULL || z->apex_len != q->qname_len) {
-		/* Not served (yet): still NOTAUTH, but a trusted source may be
-		 * telling us about a zone just created in the database (mcpd's
-		 * create_zone), so let the reload thread look it up. It costs
-		 * one indexed SELECT and finds nothing for unknown names. */
-		r->notify = true;
-		dname_print(lower, r->notify_zone, sizeof(r->notify_zone));
-		return error_reply(q, true, base, RCODE_NOTAUTH, resp, respcap, p, r);
+	if (z == NULL || z->apex_len != q->qname_len || (q->qclass != RRCLASS_IN)) {
+		/* Not a zone we serve (yet): NOTAUTH, but the caller still
+		 * checks the database for it, so a zone just created there
+		 * (mcpd's create_zone sends this NOTIFY) appears at once. */
+		if (q->qclass == RRCLASS_IN &&
+		    dname_print(lower, r->notify_zone, sizeof(r->notify_zone)) > 0)
+			r->notify = true;
+		return error_reply(q, true, base, RCODE_NOTAUTH, resp, respcap, e, r);
 	}
 	r->notify = true;
 	snprintf(r->notify_zone, sizeof(r->notify_zone), "%s", z->name_text);
-	return error_reply(q, true, base | DNS_FLAG_AA, RCODE_NOERROR, resp, respcap, p, r);
+	return error_reply(q, true, base | DNS_FLAG_AA, RCODE_NOERROR, resp, respcap, e, r);
 }
 
-size_t query_process(const struct zoneset *zs, const uint8_t *req, size_t reqlen, uint8_t *resp,
-		     size_t respcap, const struct query_params *p, struct query_result *r)
+/* The serial of the client's SOA in an IXFR request's authority section
+ * (RFC 1995 §3). 0 or ERR_MALFORMED when there is none. */
+static int ixfr_client_serial(const uint8_t *req, size_t reqlen, const struct msg_query *q,
+			      uint32_t *serial)
 {
-	struct msg_query q;
-	struct qctx c;
-	uint16_t flags, base;
+	uint8_t name[DNAME_MAXLEN];
+	struct wire w;
+	unsigned i;
+
+	wire_init(&w, req, reqlen);
+	wire_seek(&w, q->question_end);
+	for (i = 0; i < (unsigned)q->hdr.ancount + q->hdr.nscount; i++) {
+		uint16_t type, rdlen;
+		size_t end;
+
+		if (dname_parse_wire(&w, name) < 0)
+			return ERR_MALFORMED;
+		type = wire_u16(&w);
+		wire_skip(&w, 6);
+		rdlen = wire_u16(&w);
+		if (w.err || rdlen > wire_left(&w))
+			return ERR_MALFORMED;
+		end = w.pos + rdlen;
+		if (i >= q->hdr.ancount && type == RRTYPE_SOA && dname_equal(name, q->qname)) {
+			uint8_t n2[DNAME_MAXLEN];
+
+			if (dname_parse_wire(&w, n2) < 0 || dname_parse_wire(&w, n2) < 0)
+				return ERR_MALFORMED;
+			*serial = wire_u32(&w);
+			if (w.err || w.pos + 16 != end)
+				return ERR_MALFORMED;
+			return 0;
+		}
+		wire_seek(&w, end);
+	}
+	return ERR_MALFORMED;
+}
+
+/*
+ * AXFR (RFC 5936) and IXFR (RFC 1995) requests. The zone must be one we
+ * serve, named exactly, class IN, and the caller's ACL must allow the peer
+ * (and key): else REFUSED, which secondaries read as "not allowed". The
+ * transfer itself is the caller's (it streams, and IXFR reads the journal),
+ * except the IXFR answer "you are up to date": the single SOA (§2, §4).
+ */
+static size_t answer_xfr(const struct zoneset *zs, const uint8_t *req, size_t reqlen,
+			 const struct msg_query *q, uint16_t base, uint8_t *resp, size_t respcap,
+			 const struct qenv *e, const struct tsig_ctx *ctx, struct query_result *r)
+{
 	uint8_t lower[DNAME_MAXLEN], off[DNAME_MAXLABELS];
-	int perr, nl;
-	unsigned opcode;
+	const struct query_xparams *x = e->x;
+	const struct zone *z;
+	uint32_t serial = 0;
+	int nl;
+
+	memcpy(lower, q->qname, q->qname_len);
+	dname_lower(lower);
+	nl = name_offsets(lower, off);
+	z = zoneset_find_lower(zs, lower, q->qname_len, off, nl);
+	if (z == NULL || z->apex_len != q->qname_len || q->qclass != RRCLASS_IN || x == NULL ||
+	    x->xfr_allowed == NULL || !x->xfr_allowed(x->xfr_arg, z, x->peer, ctx->key))
+		return error_reply(q, true, base, RCODE_REFUSED, resp, respcap, e, r);
+	if (q->qtype == RRTYPE_IXFR && ixfr_client_serial(req, reqlen, q, &serial) < 0)
+		return error_reply(q, true, base, RCODE_FORMERR, resp, respcap, e, r);
+	r->id = q->hdr.id;
+	memcpy(r->qname, q->qname, q->qname_len);
+	r->qclass = q->qclass;
+	r->edns = q->has_edns;
+	r->edns_flags = q->edns_flags;
+	{
+		struct qenv e0 = *e;
+
+		e0.reserve = 0;
+		r->udp_limit = (uint16_t)reply_limit(q, &e0, respcap);
+	}
+	r->tsig = *ctx;
+	r->xfr_zone = z;
+	if (q->qtype == RRTYPE_AXFR) {
+		r->xfr = QUERY_XFR_AXFR;
+		return 0;
+	}
+	if (!notify_serial_ge(serial, z->serial)) {
+		r->xfr = QUERY_XFR_IXFR;
+		r->xfr_serial = serial;
+		return 0;
+	}
+	{
+		/* Up to date (or ahead of us): the single SOA (RFC 1995 §2). */
+		struct msg_build b;
+		struct msg_mark m;
+		const uint8_t *rd;
+		uint32_t ttl;
+		uint16_t rdlen;
+
+		r->xfr_zone = NULL;
+		msg_build_init(&b, resp, respcap, reply_limit(q, e, respcap));
+		if (q->has_edns)
+			msg_build_reserve(&b, OPT_RR_LEN);
+		msg_build_header(&b, q->hdr.id, (uint16_t)(base | DNS_FLAG_AA));
+		msg_build_question(&b, q->qname, q->qtype, q->qclass);
+		zrec_read(zrrset_first(z->apex_node, z->soa), &ttl, &rdlen, &rd);
+		m = msg_build_mark(&b);
+		if (msg_build_rr(&b, SEC_ANSWER, z->apex, RRTYPE_SOA, RRCLASS_IN, ttl, rd, rdlen) <
+		    0) {
+			msg_build_rollback(&b, m);
+			msg_build_set_flags(&b, (uint16_t)(base | DNS_FLAG_AA | DNS_FLAG_TC));
+			r->truncated = true;
+		}
+		if (q->has_edns)
+			put_opt(&b, q, e->p, 0);
+		r->rcode = RCODE_NOERROR;
+		return msg_build_finish(&b);
+	}
+}
+
+/* Everything after the TSIG check: NOTIFY, transfers, the answer. */
+static size_t dispatch(const struct zoneset *zs, const uint8_t *req, size_t reqlen,
+		       const struct msg_query *q, uint16_t base, uint8_t *resp, size_t respcap,
+		       const struct qenv *e, const struct tsig_ctx *ctx, struct query_result *r)
+{
+	const struct query_params *p = e->p;
+	struct qctx c;
+	uint8_t lower[DNAME_MAXLEN], off[DNAME_MAXLABELS];
+	uint16_t flags;
+	int nl;
 	bool aa;
 
+	if (DNS_OPCODE(base) == OPCODE_NOTIFY)
+		return answer_notify(zs, q, resp, respcap, e, ctx->key, r);
+	if (q->qclass != RRCLASS_IN && q->qclass != RRCLASS_ANY)
+		return error_reply(q, true, base, RCODE_REFUSED, resp, respcap, e, r);
+	if (q->qtype == 0)
+		/* Reserved (RFC 6895 §3.1); Knot answers NOTIMP too. */
+		return error_reply(q, true, base, RCODE_NOTIMP, resp, respcap, e, r);
+	if (q->qtype == RRTYPE_AXFR || q->qtype == RRTYPE_IXFR) {
+		/* RFC 5936 §4.2: AXFR needs TCP (NOTIMP, as Knot and NSD);
+		 * IXFR may come over UDP (RFC 1995 §2). */
+		if (!p->tcp && q->qtype == RRTYPE_AXFR)
+			return error_reply(q, true, base, RCODE_NOTIMP, resp, respcap, e, r);
+		return answer_xfr(zs, req, reqlen, q, base, resp, respcap, e, ctx, r);
+	}
+
+	memcpy(lower, q->qname, q->qname_len);
+	dname_lower(lower);
+	nl = name_offsets(lower, off);
+	memset(&c, 0, sizeof(c));
+	if (q->qtype == RRTYPE_DS && nl > 0) {
+		/* DS lives on the parent side of a cut: find the zone from
+		 * QNAME's parent (RFC 4035 §3.1.4.1; Knot does the same). */
+		const uint8_t *parent = lower + 1 + lower[0];
+		uint8_t poff[DNAME_MAXLABELS];
+		int pnl = name_offsets(parent, poff);
+
+		c.z = zoneset_find_lower(zs, parent, q->qname_len - 1u - lower[0], poff, pnl);
+	}
+	if (c.z == NULL)
+		c.z = zoneset_find_lower(zs, lower, q->qname_len, off, nl);
+	if (c.z == NULL)
+		return error_reply(q, true, base, RCODE_REFUSED, resp, respcap, e, r);
+
+	msg_build_init(&c.b, resp, respcap, reply_limit(q, e, respcap));
+	if (q->has_edns)
+		msg_build_reserve(&c.b, OPT_RR_LEN);
+	msg_build_header(&c.b, q->hdr.id, base);
+	if (msg_build_question(&c.b, q->qname, q->qtype, q->qclass) < 0) {
+		/* Cannot happen with limit >= 512; answer SERVFAIL anyway. */
+		return error_reply(q, false, base, RCODE_SERVFAIL, resp, respcap, e, r);
+	}
+	c.qtype = q->qtype;
+	/* Answers are owned by QNAME as asked: msg_build compresses an owner
+	 * equal to QNAME into a pointer to the question, so the client's
+	 * case comes back (0x20, RFC 4343 §4.1). */
+	c.name = lower;
+	c.namelen = q->qname_len;
+	c.first = true;
+	aa = answer(&c);
+
+	flags = base;
+	if (aa)
+		flags |= DNS_FLAG_AA;
+	if (c.tc)
+		flags |= DNS_FLAG_TC;
+	flags |= (uint16_t)(c.rcode & 0xf);
+	msg_build_set_flags(&c.b, flags);
+	if (q->has_edns)
+		put_opt(&c.b, q, p, c.rcode);
+	r->rcode = c.rcode;
+	r->truncated = c.tc;
+	r->is_error = is_error_rcode(c.rcode);
+	return msg_build_finish(&c.b);
+}
+
+size_t query_process_ex(const struct zoneset *zs, const uint8_t *req, size_t reqlen,
+			uint8_t *resp, size_t respcap, const struct query_params *p,
+			const struct query_xparams *x, struct query_result *r)
+{
+	struct msg_query q;
+	struct qenv e = {p, x, 0};
+	struct tsig_ctx ctx;
+	uint16_t flags, base;
+	size_t len;
+	int perr;
+	unsigned opcode;
+
 	memset(r, 0, sizeof(*r));
+	r->tsig_error = -1;
+	memset(&ctx, 0, sizeof(ctx));
 	if (req == NULL || resp == NULL || respcap < DNS_UDP_MINSIZE || reqlen < DNS_HEADER_LEN) {
 		r->dropped = true;
 		return 0;
@@ -654,79 +826,46 @@ size_t query_process(const struct zoneset *zs, const uint8_t *req, size_t reqlen
 	if (opcode != OPCODE_QUERY && opcode != OPCODE_NOTIFY)
 		return error_reply(&q, perr == 0 && q.hdr.qdcount == 1,
 				   (uint16_t)(DNS_FLAG_QR | opcode << 11), RCODE_NOTIMP, resp,
-				   respcap, p, r);
+				   respcap, &e, r);
 	base = (uint16_t)(DNS_FLAG_QR | opcode << 11 | (flags & (DNS_FLAG_RD | DNS_FLAG_CD)));
 	if (perr < 0) {
 		/* Malformed (two OPTs included, RFC 6891 §6.1.1): the question
 		 * is echoed only when it was read completely. */
 		return error_reply(&q, q.hdr.qdcount == 1 && q.question_end > 0, base,
-				   RCODE_FORMERR, resp, respcap, p, r);
+				   RCODE_FORMERR, resp, respcap, &e, r);
 	}
 	if (q.hdr.qdcount != 1 || q.qname_len == 0)
-		return error_reply(&q, false, base, RCODE_FORMERR, resp, respcap, p, r);
+		return error_reply(&q, false, base, RCODE_FORMERR, resp, respcap, &e, r);
 	if (q.has_edns && q.edns_version > 0)
-		return error_reply(&q, true, base, RCODE_BADVERS, resp, respcap, p, r);
-	if (q.has_tsig)
-		return answer_tsig(req, reqlen, &q, base, resp, respcap, p, r);
-	if (opcode == OPCODE_NOTIFY)
-		return answer_notify(zs, &q, resp, respcap, p, r);
-	if (q.qclass != RRCLASS_IN && q.qclass != RRCLASS_ANY)
-		return error_reply(&q, true, base, RCODE_REFUSED, resp, respcap, p, r);
-	if (q.qtype == 0)
-		/* Reserved (RFC 6895 §3.1); Knot answers NOTIMP too. */
-		return error_reply(&q, true, base, RCODE_NOTIMP, resp, respcap, p, r);
-	if (q.qtype == RRTYPE_AXFR || q.qtype == RRTYPE_IXFR) {
-		if (!p->tcp && q.qtype == RRTYPE_AXFR)
-			return error_reply(&q, true, base, RCODE_NOTIMP, resp, respcap, p, r);
-		return error_reply(&q, true, base, transfer_hook(zs, &q, p), resp, respcap, p, r);
+		return error_reply(&q, true, base, RCODE_BADVERS, resp, respcap, &e, r);
+	if (q.has_tsig) {
+		struct tsig_rr t;
+		int v;
+
+		/* A TSIG we cannot read is FORMERR (RFC 8945 §5.2). */
+		if (tsig_parse(req, reqlen, q.tsig_off, &t) < 0)
+			return error_reply(&q, true, base, RCODE_FORMERR, resp, respcap, &e, r);
+		memcpy(r->tsig_keyname, t.key, t.key_len);
+		v = tsig_verify_request(req, reqlen, &t, x ? x->keys : NULL, x ? x->now : 0, &ctx);
+		r->tsig_error = v < 0 ? TSIG_BADSIG : v;
+		if (v < 0)
+			return error_reply(&q, true, base, RCODE_FORMERR, resp, respcap, &e, r);
+		if (v != TSIG_NOERROR)
+			return answer_tsig_error(&q, &t, &ctx, v, base, resp, respcap, &e, r);
+		e.reserve = tsig_rr_size(ctx.key, 0);
 	}
+	len = dispatch(zs, req, reqlen, &q, base, resp, respcap, &e, &ctx, r);
+	if (len > 0 && ctx.key != NULL) {
+		int n = tsig_sign(resp, len, respcap, &ctx, x ? x->now : 0, TSIG_NOERROR);
 
-	memcpy(lower, q.qname, q.qname_len);
-	dname_lower(lower);
-	nl = name_offsets(lower, off);
-	memset(&c, 0, sizeof(c));
-	if (q.qtype == RRTYPE_DS && nl > 0) {
-		/* DS lives on the parent side of a cut: find the zone from
-		 * QNAME's parent (RFC 4035 §3.1.4.1; Knot does the same). */
-		const uint8_t *parent = lower + 1 + lower[0];
-		uint8_t poff[DNAME_MAXLABELS];
-		int pnl = name_offsets(parent, poff);
-
-		c.z = zoneset_find_lower(zs, parent, q.qname_len - 1u - lower[0], poff, pnl);
+		if (n > 0)
+			len = (size_t)n;
 	}
-	if (c.z == NULL)
-		c.z = zoneset_find_lower(zs, lower, q.qname_len, off, nl);
-	if (c.z == NULL)
-		return error_reply(&q, true, base, RCODE_REFUSED, resp, respcap, p, r);
+	return len;
+}
 
-	msg_build_init(&c.b, resp, respcap, reply_limit(&q, p, respcap));
-	if (q.has_edns)
-		msg_build_reserve(&c.b, OPT_RR_LEN);
-	msg_build_header(&c.b, q.hdr.id, base);
-	if (msg_build_question(&c.b, q.qname, q.qtype, q.qclass) < 0) {
-		/* Cannot happen with limit >= 512; answer SERVFAIL anyway. */
-		return error_reply(&q, false, base, RCODE_SERVFAIL, resp, respcap, p, r);
-	}
-	c.qtype = q.qtype;
-	/* Answers are owned by QNAME as asked: msg_build compresses an owner
-	 * equal to QNAME into a pointer to the question, so the client's
-	 * case comes back (0x20, RFC 4343 §4.1). */
-	c.name = lower;
-	c.namelen = q.qname_len;
-	c.first = true;
-	aa = answer(&c);
-
-	flags = base;
-	if (aa)
-		flags |= DNS_FLAG_AA;
-	if (c.tc)
-		flags |= DNS_FLAG_TC;
-	flags |= (uint16_t)(c.rcode & 0xf);
-	msg_build_set_flags(&c.b, flags);
-	if (q.has_edns)
-		put_opt(&c.b, &q, p, c.rcode);
-	r->rcode = c.rcode;
-	r->truncated = c.tc;
-	r->is_error = is_error_rcode(c.rcode);
-	return msg_build_finish(&c.b);
+size_t query_process(const struct zoneset *zs, const uint8_t *req, size_t reqlen, uint8_t *resp,
+		     size_t respcap, const struct query_params *p, struct query_result *r)
+{
+	return query_process_ex(zs, req, reqlen, resp, respcap, p, NULL, r);
 }

@@ -47,6 +47,7 @@
 #include "log.h"
 #include "reload.h"
 #include "sdnotify.h"
+#include "xfr.h"
 #include "zone.h"
 
 #define RELOAD_OFFLINE	   UINT64_MAX
@@ -92,6 +93,7 @@ struct reload {
 	void *wake_arg;
 	struct failed_zone *failed; /* reload thread only */
 	size_t nfailed;
+	struct xfr *xfr; /* transfer settings and NOTIFY out; NULL: none */
 };
 
 static double now_ms(void)
@@ -329,7 +331,8 @@ static long read_zone_rows(struct reload *r, struct zone_row **out)
 	if (rc != SQLITE_DONE)
 		goto dbfail;
 	sqlite3_finalize(st);
-	qsort(rows, n, sizeof(*rows), row_cmp);
+	if (n > 1) /* qsort(NULL, 0) is undefined behaviour (C11 §7.22.5) */
+		qsort(rows, n, sizeof(*rows), row_cmp);
 	*out = rows;
 	return (long)n;
 nomem:
@@ -428,6 +431,7 @@ static int converge(struct reload *r, bool force, bool check_only)
 	struct zone_row *rows = NULL;
 	struct zone **keep = NULL; /* images of the next set */
 	bool *fresh = NULL;	   /* keep[i] carries our own reference */
+	bool *moved = NULL;	   /* keep[i] is new or has a new serial: NOTIFY */
 	size_t nkeep = 0, i, nrecords = 0;
 	long n;
 	int failures = 0;
@@ -440,7 +444,8 @@ static int converge(struct reload *r, bool force, bool check_only)
 		return -1;
 	keep = calloc((size_t)n + 1, sizeof(*keep));
 	fresh = calloc((size_t)n + 1, sizeof(*fresh));
-	if (keep == NULL || fresh == NULL) {
+	moved = calloc((size_t)n + 1, sizeof(*moved));
+	if (keep == NULL || fresh == NULL || moved == NULL) {
 		log_warnx("reload: out of memory");
 		failures = -1;
 		goto out;
@@ -477,6 +482,7 @@ static int converge(struct reload *r, bool force, bool check_only)
 			continue;
 		}
 		fresh[nkeep] = true;
+		moved[nkeep] = old == NULL || zone_serial(old) != zone_serial(z);
 		keep[nkeep++] = z;
 		changed = true;
 	}
@@ -512,6 +518,10 @@ static int converge(struct reload *r, bool force, bool check_only)
 		publish(r, next);
 		log_debug("reload: serving %zu zones (%zu records); converged in %.1f ms", nkeep,
 			  nrecords, now_ms() - t0);
+		/* Only now that secondaries would see the new serial. */
+		for (i = 0; i < nkeep; i++)
+			if (moved[i])
+				xfr_zone_changed(r->xfr, keep[i]);
 	}
 out:
 	for (i = 0; keep && i < nkeep; i++)
@@ -519,6 +529,7 @@ out:
 			zone_unref(keep[i]);
 	free(keep);
 	free(fresh);
+	free(moved);
 	rows_free(rows, (size_t)n);
 	return failures;
 }
@@ -527,7 +538,8 @@ out:
 static void reload_zones(struct reload *r, char **names, size_t n)
 {
 	struct zoneset *cur = atomic_load(&r->current), *work = cur;
-	size_t i;
+	struct zone **moved = calloc(n + 1, sizeof(*moved)); /* referenced; NOTIFY them */
+	size_t i, nmoved = 0;
 
 	for (i = 0; i < n; i++) {
 		struct zone *old = work ? zoneset_get(work, names[i]) : NULL;
@@ -559,6 +571,10 @@ static void reload_zones(struct reload *r, char **names, size_t n)
 			}
 			failed_forget(r, names[i]);
 			next = work ? zoneset_with(work, z) : zoneset_new(&z, 1);
+			if (next != NULL && moved != NULL) {
+				zone_ref(z);
+				moved[nmoved++] = z;
+			}
 			zone_unref(z);
 		}
 		if (next == NULL) {
@@ -571,6 +587,12 @@ static void reload_zones(struct reload *r, char **names, size_t n)
 	}
 	if (work != cur)
 		publish(r, work);
+	/* After the swap: a secondary that asks at once sees the new serial. */
+	for (i = 0; i < nmoved; i++) {
+		xfr_zone_changed(r->xfr, moved[i]);
+		zone_unref(moved[i]);
+	}
+	free(moved);
 }
 
 /* --- the thread --- */
@@ -620,6 +642,8 @@ static void *reload_main(void *arg)
 			if (check)
 				converge(r, false, false);
 		}
+		if (r->xfr)
+			xfr_settings_refresh(r->xfr, r->db);
 		for (i = 0; i < n; i++)
 			free(names[i]);
 		free(names);
@@ -672,10 +696,19 @@ struct reload *reload_new(const char *db_path, int nworkers, unsigned check_inte
 	return r;
 }
 
+void reload_set_xfr(struct reload *r, struct xfr *x)
+{
+	r->xfr = x;
+}
+
 int reload_load_all(struct reload *r, bool check_only)
 {
 	double t0 = now_ms();
-	int failures = converge(r, true, check_only);
+	int failures;
+
+	if (r->xfr && !check_only)
+		xfr_settings_refresh(r->xfr, r->db);
+	failures = converge(r, true, check_only);
 
 	if (failures < 0)
 		return -1;

@@ -25,6 +25,7 @@
 #include "metrics.h"
 
 struct reload;
+struct xfr;
 struct zoneset;
 
 /* Called by the reload thread to make worker i pass a quiescent state soon
@@ -47,6 +48,12 @@ struct reload *reload_new(const char *db_path, int nworkers, unsigned check_inte
  * could not be read at all (logged).
  */
 int reload_load_all(struct reload *r, bool check_only);
+
+/* Connects the transfer service (call before reload_load_all): the reload
+ * thread refreshes its zone_settings after every reload or check, and
+ * tells it about every zone whose serial changed once the new image is
+ * published (NOTIFY out). */
+void reload_set_xfr(struct reload *r, struct xfr *x);
 
 /* Starts the reload thread; wake/arg make idle workers quiesce. 0 or -1. */
 int reload_start(struct reload *r, reload_wake_fn wake, void *wake_arg);

@@ -64,12 +64,17 @@
 #include <unistd.h>
 
 #include "dconf.h"
+#include "err.h"
 #include "log.h"
 #include "metrics.h"
 #include "msg.h"
 #include "query.h"
 #include "reload.h"
 #include "server.h"
+#include "tsig.h"
+#include "xfr.h"
+#include "xfr_stream.h"
+#include "zone.h"
 
 #define UDP_BATCH	32
 #define UDP_ROUNDS	8
@@ -96,6 +101,32 @@ struct conn {
 	bool closing;	 /* queued for the reaper: touch nothing */
 	bool draining;	 /* no more reading; close once output is flushed */
 	bool out_paused; /* reading stopped until the peer reads answers */
+	uint64_t id;	 /* unique per worker: completions find their connection */
+	struct xfr_stream *xfr; /* a transfer being sent (owned) */
+	bool xfr_wait;		/* an IXFR difference is being built for it */
+	double xfr_t0;		/* when the transfer was asked for (ms) */
+	const struct tsig_key *xfr_key; /* the transfer's TSIG key (logs) */
+};
+
+/* An IXFR handed to the transfer thread; comes back through w->done. */
+struct pending {
+	struct xfr_job job; /* job.arg is this */
+	struct worker *w;
+	struct pending *next;
+	struct xfr_stream_req rq;
+	bool udp;
+	struct conn *c; /* TCP: the connection, checked against conn_id on return */
+	uint64_t conn_id;
+	int fd; /* UDP: the socket, the peer and the query's destination address */
+	struct sockaddr_storage peer;
+	socklen_t peerlen;
+	union {
+		char buf[CMSG_SPACE(sizeof(struct in6_pktinfo))];
+		struct cmsghdr align;
+	} ctl;
+	size_t ctllen;
+	uint16_t udp_limit;
+	double t0;
 };
 
 /* One listen address as seen by one worker. */
@@ -141,6 +172,13 @@ struct worker {
 	/* error reply rate limit (UDP) */
 	double tokens;
 	uint64_t tokens_ms; /* when tokens was last refilled */
+
+	/* transfers */
+	uint64_t next_conn_id;
+	pthread_mutex_t done_lock; /* protects done: filled by the transfer thread */
+	struct pending *done;
+	uint64_t log_ms;	   /* refused-transfer / TSIG log lines: rate limit */
+	unsigned log_count;
 };
 
 struct server {
@@ -152,6 +190,8 @@ struct server {
 	int first_port;
 	size_t udp_resp_size;
 	_Atomic bool stop;
+	struct xfr *xfr;		 /* transfers and their ACLs; NULL: refused */
+	const struct tsig_keyring *keys; /* TSIG keys; NULL: none */
 };
 
 static uint64_t mono_ms(void)
@@ -180,14 +220,38 @@ static bool err_token(struct worker *w)
 	return true;
 }
 
-/* Whether the request's source may NOTIFY; the ACL is consulted only for
- * NOTIFY opcodes so ordinary queries never pay for it. */
-static bool notify_allowed(struct worker *w, const uint8_t *req, size_t len,
-			   const struct sockaddr *peer)
+/* Whether a log line about a refused transfer or a bad signature may be
+ * written now: at most 10 per second per worker, so a flood of forged
+ * requests cannot flood the log. */
+static bool log_token(struct worker *w)
 {
-	if (len < 3 || DNS_OPCODE(wire_get_u16(req + 2)) != OPCODE_NOTIFY)
-		return false;
-	return acl_match(&w->srv->conf->allow_notify, peer);
+	uint64_t now = mono_ms();
+
+	if (now - w->log_ms >= 1000) {
+		w->log_ms = now;
+		w->log_count = 0;
+	}
+	return w->log_count++ < 10;
+}
+
+/* The per-request context beyond the bytes (query.h). */
+static void xparams(struct worker *w, const struct sockaddr *peer, uint64_t now,
+		    struct query_xparams *x)
+{
+	memset(x, 0, sizeof(*x));
+	x->peer = peer;
+	x->keys = w->srv->keys;
+	x->now = now;
+	x->notify_acl = &w->srv->conf->allow_notify;
+	if (w->srv->xfr) {
+		x->xfr_allowed = xfr_allowed;
+		x->xfr_arg = w->srv->xfr;
+	}
+}
+
+static const char *xfr_name(uint16_t qtype)
+{
+	return qtype == 251 ? "IXFR" : "AXFR";
 }
 
 /* Counts a processed request and hands an accepted NOTIFY to the reload
@@ -202,14 +266,36 @@ static bool account(struct worker *w, const struct query_result *r, const struct
 	metrics_count_answer(w->m, r->qtype, r->rcode);
 	if (r->truncated)
 		metrics_inc(&w->m->truncated);
+	if (r->tsig_error > 0 && log_token(w)) {
+		char who[64], key[DNAME_TEXT_MAXLEN];
+
+		dconf_addr_format(peer, who, sizeof(who));
+		if (dname_print(r->tsig_keyname, key, sizeof(key)) < 0)
+			snprintf(key, sizeof(key), "?");
+		log_info("TSIG %s from %s (key %s, %s): NOTAUTH", tsig_error_name(r->tsig_error),
+			 who, key, tcp ? "tcp" : "udp");
+	}
+	if ((r->qtype == 251 || r->qtype == 252) && r->rcode == RCODE_REFUSED && log_token(w)) {
+		char who[64];
+
+		dconf_addr_format(peer, who, sizeof(who));
+		log_info("%s from %s refused: not allowed by allow-transfer%s", xfr_name(r->qtype),
+			 who, r->tsig_error == 0 ? " (signed request)" : "");
+	}
 	if (r->opcode == OPCODE_NOTIFY) {
 		char who[64];
 
 		dconf_addr_format(peer, who, sizeof(who));
-		if (r->notify) {
+		if (r->notify && r->rcode == RCODE_NOTAUTH) {
+			/* not served (yet): maybe a zone just created in the DB */
 			metrics_inc(&w->m->notify_accepted);
-			log_info("zone %s NOTIFY from %s accepted%s", r->notify_zone, who,
-				 tcp ? " (tcp)" : "");
+			log_info("NOTIFY for %s from %s: not a zone we serve; checking the database",
+				 r->notify_zone, who);
+			reload_request_zone(w->srv->rl, r->notify_zone);
+		} else if (r->notify) {
+			metrics_inc(&w->m->notify_accepted);
+			log_info("zone %s NOTIFY from %s accepted%s%s", r->notify_zone, who,
+				 tcp ? " (tcp)" : "", r->tsig_error == 0 ? " (signed)" : "");
 			reload_request_zone(w->srv->rl, r->notify_zone);
 		} else {
 			metrics_inc(&w->m->notify_refused);
@@ -223,13 +309,251 @@ static bool account(struct worker *w, const struct query_result *r, const struct
 	return true;
 }
 
+/* ---------------------------------------------------------- transfers */
+
+static void conn_close(struct conn *c);
+static void conn_process(struct conn *c);
+static void pktinfo_reply(struct msghdr *in, char *outbuf, struct msghdr *out);
+
+static double now_ms_d(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+/* What the transfer's messages echo, from the query's result. */
+static void xfr_req(struct worker *w, const struct query_result *r, struct xfr_stream_req *rq)
+{
+	uint16_t size = w->srv->conf->edns_size;
+
+	memset(rq, 0, sizeof(*rq));
+	rq->id = r->id;
+	memcpy(rq->qname, r->qname, dname_len(r->qname));
+	rq->qtype = r->qtype;
+	rq->qclass = r->qclass;
+	rq->edns = r->edns;
+	rq->edns_size = size < DNS_UDP_MINSIZE ? DNS_UDP_MINSIZE : size;
+	rq->edns_flags = r->edns_flags;
+	rq->tsig = r->tsig;
+}
+
+static void xfr_log_done(const struct xfr_stream *s, const struct sockaddr *peer,
+			 const struct xfr_stream_req *rq, double t0, const char *how)
+{
+	const struct zone *z = xfr_stream_zone(s);
+	char who[64];
+
+	dconf_addr_format(peer, who, sizeof(who));
+	log_info("zone %s serial %u: %s to %s%s%s: %zu records in %zu message%s, %.1f ms%s",
+		 zone_name_text(z), zone_serial(z), xfr_stream_is_diff(s) ? "IXFR" : "AXFR", who,
+		 rq->tsig.key ? " key " : "", rq->tsig.key ? rq->tsig.key->name_text : "",
+		 xfr_stream_records(s), xfr_stream_messages(s),
+		 xfr_stream_messages(s) == 1 ? "" : "s", now_ms_d() - t0, how);
+}
+
+/* Sends as many messages of c's transfer as the output buffer takes; the
+ * write callback calls again once the peer has read them (never blocks).
+ * Ends the transfer when the stream is complete. */
+static void conn_xfr_pump(struct conn *c)
+{
+	struct worker *w = c->w;
+	struct evbuffer *out = bufferevent_get_output(c->bev);
+	uint64_t now = xfr_now();
+
+	while (c->xfr && !c->closing && evbuffer_get_length(out) < TCP_OUT_HIGH) {
+		int n = xfr_stream_next(c->xfr, w->tcp_resp + 2, TCP_MSG_MAX, now);
+
+		if (n < 0) {
+			log_warnx("zone %s: transfer aborted: a record does not fit a message (%s)",
+				  zone_name_text(xfr_stream_zone(c->xfr)), err_str(n));
+			conn_close(c);
+			return;
+		}
+		if (n == 0) {
+			struct xfr_stream_req rq;
+
+			memset(&rq, 0, sizeof(rq));
+			rq.tsig.key = c->xfr_key;
+			xfr_log_done(c->xfr, (struct sockaddr *)&c->peer, &rq, c->xfr_t0, "");
+			xfr_stream_free(c->xfr);
+			c->xfr = NULL;
+			break;
+		}
+		w->tcp_resp[0] = (uint8_t)(n >> 8);
+		w->tcp_resp[1] = (uint8_t)n;
+		if (evbuffer_add(out, w->tcp_resp, (size_t)n + 2) != 0) {
+			conn_close(c);
+			return;
+		}
+	}
+}
+
+/* The transfer thread finished a job: hand it to its worker. */
+static void job_done(struct xfr_job *j)
+{
+	struct pending *p = j->arg;
+	struct worker *w = p->w;
+
+	pthread_mutex_lock(&w->done_lock);
+	p->next = w->done;
+	w->done = p;
+	pthread_mutex_unlock(&w->done_lock);
+	server_wake(w->srv, w->id);
+}
+
+static struct conn *find_conn(struct worker *w, const struct conn *c, uint64_t id)
+{
+	for (struct conn *x = w->conns; x != NULL; x = x->next)
+		if (x == c && x->id == id)
+			return x;
+	return NULL;
+}
+
+/* An IXFR comes back from the transfer thread (or could not go there):
+ * stream the difference, or the whole zone when the journal did not
+ * cover the client's serial. */
+static void pending_complete(struct worker *w, struct pending *p)
+{
+	struct xfr_stream *s;
+	bool diff = p->job.result == 0 && p->job.diff != NULL;
+	const struct sockaddr *peer =
+	    p->udp ? (const struct sockaddr *)&p->peer : (const struct sockaddr *)&p->c->peer;
+	struct conn *c = NULL;
+
+	if (!p->udp) {
+		c = find_conn(w, p->c, p->conn_id);
+		if (c == NULL || !c->xfr_wait) {
+			xfr_job_release(&p->job);
+			free(p);
+			return; /* the connection closed meanwhile */
+		}
+		c->xfr_wait = false;
+		peer = (const struct sockaddr *)&c->peer;
+	}
+	if (!diff) {
+		char who[64];
+
+		dconf_addr_format(peer, who, sizeof(who));
+		log_info("zone %s: IXFR from serial %u for %s: %s; sending the whole zone",
+			 zone_name_text(p->job.z), p->job.from, who,
+			 p->job.why[0] ? p->job.why : "no difference available");
+	}
+	if (diff) {
+		s = xfr_stream_ixfr(p->job.z, p->job.diff, &p->rq);
+		p->job.diff = NULL; /* the stream owns it (or freed it) */
+	} else {
+		s = xfr_stream_axfr(p->job.z, &p->rq);
+	}
+	xfr_job_release(&p->job);
+	if (s == NULL) {
+		log_warnx("IXFR: out of memory");
+		if (c)
+			conn_close(c);
+		free(p);
+		return;
+	}
+	if (c) {
+		c->xfr = s;
+		free(p);
+		conn_xfr_pump(c);
+		if (!c->xfr && !c->closing)
+			conn_process(c); /* requests that waited behind the transfer */
+		return;
+	}
+	{
+		/* RFC 1995 §2: over UDP the answer if it fits, else the SOA. */
+		int n = xfr_stream_single(s, w->tcp_resp, TCP_MSG_MAX, p->udp_limit, xfr_now());
+
+		if (n > 0) {
+			struct msghdr in, out;
+			struct iovec iov = {w->tcp_resp, (size_t)n};
+			char obuf[CMSG_SPACE(sizeof(struct in6_pktinfo))];
+
+			memset(&in, 0, sizeof(in));
+			memset(&out, 0, sizeof(out));
+			in.msg_control = p->ctllen ? p->ctl.buf : NULL;
+			in.msg_controllen = p->ctllen;
+			out.msg_name = &p->peer;
+			out.msg_namelen = p->peerlen;
+			out.msg_iov = &iov;
+			out.msg_iovlen = 1;
+			if (p->ctllen)
+				pktinfo_reply(&in, obuf, &out);
+			if (sendmsg(p->fd, &out, MSG_DONTWAIT) < 0)
+				metrics_inc(&w->m->send_errors);
+			xfr_log_done(s, peer, &p->rq, p->t0, " (udp)");
+		}
+		xfr_stream_free(s);
+		free(p);
+	}
+}
+
+static struct pending *pending_new(struct worker *w, const struct query_result *r)
+{
+	struct pending *p = calloc(1, sizeof(*p));
+
+	if (p == NULL)
+		return NULL;
+	p->w = w;
+	xfr_req(w, r, &p->rq);
+	p->job.z = (struct zone *)r->xfr_zone;
+	p->job.from = r->xfr_serial;
+	p->job.done = job_done;
+	p->job.arg = p;
+	p->t0 = now_ms_d();
+	return p;
+}
+
+/* Hands p to the transfer thread, or completes it here with the whole
+ * zone when there is no thread (the reference is taken either way). */
+static void pending_submit(struct worker *w, struct pending *p)
+{
+	if (w->srv->xfr && xfr_submit(w->srv->xfr, &p->job) == 0)
+		return;
+	zone_ref(p->job.z);
+	p->job.result = ERR_IO;
+	snprintf(p->job.why, sizeof(p->job.why), "the transfer thread is not running");
+	pending_complete(w, p);
+}
+
+/* Starts the transfer a TCP request asked for (query.c allowed it). */
+static void conn_xfr_begin(struct conn *c, const struct query_result *r)
+{
+	struct worker *w = c->w;
+	struct xfr_stream_req rq;
+
+	c->xfr_t0 = now_ms_d();
+	c->xfr_key = r->tsig.key;
+	if (r->xfr == QUERY_XFR_IXFR) {
+		struct pending *p = pending_new(w, r);
+
+		if (p == NULL) {
+			conn_close(c);
+			return;
+		}
+		p->c = c;
+		p->conn_id = c->id;
+		c->xfr_wait = true;
+		pending_submit(w, p);
+		return;
+	}
+	xfr_req(w, r, &rq);
+	c->xfr = xfr_stream_axfr((struct zone *)r->xfr_zone, &rq);
+	if (c->xfr == NULL) {
+		conn_close(c);
+		return;
+	}
+	conn_xfr_pump(c);
+}
+
 /* ---------------------------------------------------------------- UDP */
 
 /* Copies the destination address of a received datagram into the control
  * data of its reply so the reply leaves from that address. */
-static void reply_pktinfo(struct worker *w, int i, struct msghdr *out)
+static void pktinfo_reply(struct msghdr *in, char *outbuf, struct msghdr *out)
 {
-	struct msghdr *in = &w->rmsg[i].msg_hdr;
 	struct cmsghdr *c, *o;
 
 	out->msg_control = NULL;
@@ -241,7 +565,7 @@ static void reply_pktinfo(struct worker *w, int i, struct msghdr *out)
 			memcpy(&pi, CMSG_DATA(c), sizeof(pi));
 			pi.ipi_spec_dst = pi.ipi_addr;
 			pi.ipi_ifindex = 0; /* let routing pick the interface */
-			out->msg_control = w->sctl[i].buf;
+			out->msg_control = outbuf;
 			out->msg_controllen = CMSG_SPACE(sizeof(pi));
 			o = CMSG_FIRSTHDR(out);
 			o->cmsg_level = IPPROTO_IP;
@@ -251,7 +575,7 @@ static void reply_pktinfo(struct worker *w, int i, struct msghdr *out)
 			return;
 		}
 		if (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_PKTINFO) {
-			out->msg_control = w->sctl[i].buf;
+			out->msg_control = outbuf;
 			out->msg_controllen = CMSG_SPACE(sizeof(struct in6_pktinfo));
 			o = CMSG_FIRSTHDR(out);
 			o->cmsg_level = IPPROTO_IPV6;
@@ -261,6 +585,11 @@ static void reply_pktinfo(struct worker *w, int i, struct msghdr *out)
 			return;
 		}
 	}
+}
+
+static void reply_pktinfo(struct worker *w, int i, struct msghdr *out)
+{
+	pktinfo_reply(&w->rmsg[i].msg_hdr, w->sctl[i].buf, out);
 }
 
 static void udp_send_batch(struct worker *w, int fd, int n)
@@ -293,6 +622,8 @@ static void udp_cb(evutil_socket_t fd, short what, void *arg)
 	struct server *srv = w->srv;
 	const struct zoneset *zs = reload_enter(srv->rl);
 	struct query_params qp = {.tcp = false, .max_udp = srv->conf->edns_size};
+	struct query_xparams xp;
+	uint64_t now = xfr_now();
 	int round, i;
 
 	(void)what;
@@ -331,8 +662,29 @@ static void udp_cb(evutil_socket_t fd, short what, void *arg)
 				metrics_inc(&w->m->dropped); /* larger than any query we answer */
 				continue;
 			}
-			qp.notify_allowed = notify_allowed(w, req, len, peer);
-			rlen = query_process(zs, req, len, resp, srv->udp_resp_size, &qp, &r);
+			xparams(w, peer, now, &xp);
+			rlen = query_process_ex(zs, req, len, resp, srv->udp_resp_size, &qp, &xp,
+						&r);
+			if (r.xfr != QUERY_XFR_NONE) {
+				/* IXFR over UDP: the journal is read off this loop */
+				struct pending *p;
+
+				(void)account(w, &r, peer, false);
+				p = pending_new(w, &r);
+				if (p == NULL)
+					continue;
+				p->udp = true;
+				p->fd = (int)fd;
+				memcpy(&p->peer, &w->peers[i], sizeof(p->peer));
+				p->peerlen = h->msg_namelen;
+				if (ls->wildcard && h->msg_controllen <= sizeof(p->ctl.buf)) {
+					memcpy(p->ctl.buf, w->rctl[i].buf, h->msg_controllen);
+					p->ctllen = h->msg_controllen;
+				}
+				p->udp_limit = r.udp_limit;
+				pending_submit(w, p);
+				continue;
+			}
 			if (rlen == 0 || !account(w, &r, peer, false))
 				continue;
 			w->siov[nsend].iov_base = resp;
@@ -428,6 +780,7 @@ static void reap_cb(evutil_socket_t fd, short what, void *arg)
 		list_remove(&w->reap, c);
 		if (c->bev)
 			bufferevent_free(c->bev); /* closes the fd */
+		xfr_stream_free(c->xfr);
 		free(c);
 		w->nconns--;
 		metrics_dec(&w->m->tcp_current);
@@ -454,10 +807,16 @@ static void conn_process(struct conn *c)
 	struct evbuffer *out = bufferevent_get_output(c->bev);
 	const struct zoneset *zs = NULL;
 	struct query_params qp = {.tcp = true, .max_udp = srv->conf->edns_size};
+	struct query_xparams xp;
 	bool blocked = false;
 
 	while (!c->closing) {
 		uint8_t hdr[2];
+
+		/* One transfer at a time: later requests wait in the input
+		 * buffer until it has been sent (RFC 5936 §4.1 lets us). */
+		if (c->xfr || c->xfr_wait)
+			break;
 		size_t avail = evbuffer_get_length(in), mlen, rlen;
 		struct query_result r;
 
@@ -482,9 +841,14 @@ static void conn_process(struct conn *c)
 		if (zs == NULL)
 			zs = reload_enter(srv->rl);
 		metrics_inc(&w->m->tcp_queries);
-		qp.notify_allowed =
-		    notify_allowed(w, w->tcp_req, mlen, (struct sockaddr *)&c->peer);
-		rlen = query_process(zs, w->tcp_req, mlen, w->tcp_resp + 2, TCP_MSG_MAX, &qp, &r);
+		xparams(w, (struct sockaddr *)&c->peer, xfr_now(), &xp);
+		rlen = query_process_ex(zs, w->tcp_req, mlen, w->tcp_resp + 2, TCP_MSG_MAX, &qp,
+					&xp, &r);
+		if (r.xfr != QUERY_XFR_NONE) {
+			(void)account(w, &r, (struct sockaddr *)&c->peer, true);
+			conn_xfr_begin(c, &r); /* takes its zone reference now */
+			continue;
+		}
 		if (rlen == 0 || !account(w, &r, (struct sockaddr *)&c->peer, true))
 			continue;
 		w->tcp_resp[0] = (uint8_t)(rlen >> 8);
@@ -498,7 +862,8 @@ static void conn_process(struct conn *c)
 		reload_quiesce(srv->rl, w->id);
 	/* draining and nothing more to answer or send: done (an incomplete
 	 * message left at EOF can never complete) */
-	if (!c->closing && c->draining && !blocked && evbuffer_get_length(out) == 0)
+	if (!c->closing && c->draining && !blocked && !c->xfr && !c->xfr_wait &&
+	    evbuffer_get_length(out) == 0)
 		conn_close(c);
 }
 
@@ -515,6 +880,12 @@ static void conn_write_cb(struct bufferevent *bev, void *arg)
 
 	if (c->closing)
 		return;
+	if (c->xfr) {
+		conn_xfr_pump(c);
+		if (!c->xfr && !c->closing)
+			conn_process(c);
+		return;
+	}
 	if (c->out_paused && left <= TCP_OUT_LOW) {
 		c->out_paused = false;
 		if (!c->draining)
@@ -571,6 +942,7 @@ static void conn_open(struct worker *w, int fd, const struct sockaddr_storage *p
 		return;
 	}
 	c->w = w;
+	c->id = ++w->next_conn_id;
 	memcpy(&c->peer, peer, sizeof(*peer));
 	c->peerlen = peerlen;
 	/* answers are written whole; Nagle would delay the second of two
@@ -712,6 +1084,20 @@ static void ctl_cb(evutil_socket_t fd, short what, void *arg)
 	(void)n;
 	/* being woken is the quiescent point the reload thread asked for */
 	reload_quiesce(w->srv->rl, w->id);
+	{
+		struct pending *p;
+
+		pthread_mutex_lock(&w->done_lock);
+		p = w->done;
+		w->done = NULL;
+		pthread_mutex_unlock(&w->done_lock);
+		while (p) {
+			struct pending *next = p->next;
+
+			pending_complete(w, p);
+			p = next;
+		}
+	}
 	if (atomic_load(&w->srv->stop) && !w->stopping)
 		worker_begin_stop(w);
 }
@@ -890,6 +1276,7 @@ static int worker_init(struct server *s, struct worker *w, int id)
 	w->m = &s->metrics[id];
 	w->tokens = (double)s->conf->err_rate;
 	w->tokens_ms = mono_ms();
+	pthread_mutex_init(&w->done_lock, NULL);
 	w->socks = calloc((size_t)s->nlisten, sizeof(*w->socks));
 	w->rbuf = malloc((size_t)UDP_BATCH * UDP_RECV_SIZE);
 	w->sbuf = malloc((size_t)UDP_BATCH * s->udp_resp_size);
@@ -1010,6 +1397,12 @@ void server_set_reload(struct server *s, struct reload *rl)
 	s->rl = rl;
 }
 
+void server_set_xfr(struct server *s, struct xfr *x, const struct tsig_keyring *keys)
+{
+	s->xfr = x;
+	s->keys = keys;
+}
+
 int server_first_port(const struct server *s)
 {
 	return s->first_port;
@@ -1066,14 +1459,24 @@ static void worker_free(struct server *s, struct worker *w)
 		list_remove(&w->conns, c);
 		if (c->bev)
 			bufferevent_free(c->bev);
+		xfr_stream_free(c->xfr);
 		free(c);
 	}
 	while ((c = w->reap) != NULL) {
 		list_remove(&w->reap, c);
 		if (c->bev)
 			bufferevent_free(c->bev);
+		xfr_stream_free(c->xfr);
 		free(c);
 	}
+	while (w->done) {
+		struct pending *p = w->done;
+
+		w->done = p->next;
+		xfr_job_release(&p->job);
+		free(p);
+	}
+	pthread_mutex_destroy(&w->done_lock);
 	for (j = 0; w->socks && j < s->nlisten; j++) {
 		struct lsock *l = &w->socks[j];
 

@@ -17,6 +17,8 @@
 
 struct dconf;
 struct reload;
+struct tsig_keyring;
+struct xfr;
 struct metrics_worker;
 
 struct server;
@@ -34,6 +36,11 @@ struct server *server_new(const struct dconf *c, struct reload *rl, char *err, s
  * server_start (the server is created before privileges are dropped, the
  * database is opened after). */
 void server_set_reload(struct server *s, struct reload *rl);
+
+/* Sets the transfer service (ACLs, IXFR jobs) and the TSIG keys; both may
+ * be NULL (transfers refused, every signed request BADKEY). Before
+ * server_start; neither is owned. */
+void server_set_xfr(struct server *s, struct xfr *x, const struct tsig_keyring *keys);
 
 /* The port bound for the first listen address (after port-0 resolution). */
 int server_first_port(const struct server *s);

@@ -103,6 +103,11 @@ size_t xfr_stream_messages(const struct xfr_stream *s)
 	return s->nmessages;
 }
 
+const struct zone *xfr_stream_zone(const struct xfr_stream *s)
+{
+	return s->z;
+}
+
 bool xfr_stream_is_diff(const struct xfr_stream *s)
 {
 	return s->d != NULL;

@@ -67,6 +67,9 @@ size_t xfr_stream_records(const struct xfr_stream *s);
 size_t xfr_stream_messages(const struct xfr_stream *s);
 bool xfr_stream_is_diff(const struct xfr_stream *s);
 
+/* The zone being sent. */
+const struct zone *xfr_stream_zone(const struct xfr_stream *s);
+
 /* Drops the zone reference and the difference. NULL is fine. */
 void xfr_stream_free(struct xfr_stream *s);
 

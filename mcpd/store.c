@@ -1371,16 +1371,16 @@ static void check_name(struct ctx *c, struct wname *w, bool is_apex)
 			if (w->cur[i].type == w->cur[j].type && w->cur[i].ttl != w->cur[j].ttl) {
 				const struct wrr *x = w->cur[j].op >= 0 ? &w->cur[j] : &w->cur[i];
 				char lbx[600];
-				if (x->op >= 0)
-					op_label(&c->ops[x->op], lbx, sizeof(lbx));
-				else
-					snprintf(lbx, sizeof(lbx), "%s", w->name);
+				const char *l = x->op >= 0
+						    ? op_label(&c->ops[x->op], lbx, sizeof(lbx))
+						    : w->name;
+
 				cerr(
 				    c,
 				    "%s: the %s %s RRset would have TTLs %u and %u; all records of "
 				    "an RRset share one TTL (RFC 2181 §5.2): give the same ttl, or "
 				    "use set_rrset to change the TTL of the whole RRset",
-				    lbx, w->name, type_str(w->cur[i].type, t2), w->cur[i].ttl,
+				    l, w->name, type_str(w->cur[i].type, t2), w->cur[i].ttl,
 				    w->cur[j].ttl);
 				return;
 			}
