@@ -12,10 +12,12 @@
 #     initialize, tools/list, a tool call, the GET stream; then the full
 #     tests/e2e/sdk_client.mjs run (writes confirmed live, notifications on
 #     the GET stream, DELETE) through the proxy.
-# The Caddyfile example is checked with `caddy adapt` when caddy is there.
+# Then Debian's caddy with the shipped packaging/caddy/Caddyfile (rewritten
+# the same way) in front of a second mcpd: initialize, 413 at max_size, the
+# SSE stream with keep-alives, and the SDK client.
 #
 # Env (from ctest): SRCDIR, BUILDDIR, MCPD, DNSD. Needs nginx, openssl,
-# node and npm (CI installs them: nginx openssl nodejs npm).
+# caddy, node and npm (CI installs them: nginx caddy openssl nodejs npm).
 set -uo pipefail
 . "$SRCDIR/tests/e2e/lib.sh"
 lib_init nginx
@@ -24,6 +26,7 @@ NGINX=$(command -v nginx || true)
 [ -n "$NGINX" ] || [ ! -x /usr/sbin/nginx ] || NGINX=/usr/sbin/nginx
 [ -n "$NGINX" ] || fail "nginx not found: apt-get install nginx"
 need openssl openssl
+need caddy caddy
 need node nodejs
 SITE=$SRCDIR/packaging/nginx/dnsmcp.conf
 [ -f "$SITE" ] || fail "missing $SITE"
@@ -218,14 +221,14 @@ const errors = [];
 client.onerror = (e) => errors.push(String(e));
 try {
 	await client.connect(transport);
-	ok(!!transport.sessionId, 'SDK initialize over HTTPS through nginx: session id', transport.sessionId);
+	ok(!!transport.sessionId, 'SDK initialize over HTTPS through the proxy: session id', transport.sessionId);
 	const tl = await client.listTools();
 	ok(tl.tools.length > 0 && tl.tools.every((t) => t.inputSchema?.type === 'object'), `tools/list: ${tl.tools.length} tools`);
 	const lz = await client.callTool({ name: 'list_zones', arguments: {} });
 	ok(!lz.isError && JSON.stringify(lz.structuredContent).includes('example.com'), 'tools/call list_zones sees example.com', lz);
 	const t0 = Date.now();
 	while (sseStatus === null && Date.now() - t0 < 5000) await new Promise((r) => setTimeout(r, 50));
-	ok(sseStatus === 200 && /^text\/event-stream/.test(sseType || ''), 'the SDK opened the GET SSE stream through nginx', { sseStatus, sseType });
+	ok(sseStatus === 200 && /^text\/event-stream/.test(sseType || ''), 'the SDK opened the GET SSE stream through the proxy', { sseStatus, sseType });
 	await new Promise((r) => setTimeout(r, 1500)); // keep-alives arrive meanwhile
 	ok(errors.length === 0, 'no transport errors on the open stream', errors);
 	await transport.terminateSession();
@@ -263,13 +266,72 @@ grep -q '"POST /stream' "$N/logs/access.log" 2>/dev/null ||
 	grep -q 'POST /stream' "$N/logs/access.log" || fail "nginx access log has no POST /stream"
 ok "nginx access log records the MCP requests"
 
-# --- Caddy: the example must at least parse -----------------------------
-if command -v caddy >/dev/null 2>&1; then
-	check "caddy adapt accepts packaging/caddy/Caddyfile" \
-		caddy adapt --config "$SRCDIR/packaging/caddy/Caddyfile" --adapter caddyfile
+# --- Caddy with the shipped Caddyfile ---------------------------------------
+# The same rewriting: a test port and our certificate instead of the public
+# name and ACME, the upstream port, the log path; no admin endpoint.
+CADDY_PORT=$(free_port)
+C=$T/caddy
+mkdir -p "$C"
+{
+	printf '{\n\tadmin off\n\tauto_https disable_redirects\n\tskip_install_trust\n\tstorage file_system %s/data\n}\n\n' "$C"
+	sed -e "s#^dns.example.org {#https://127.0.0.1:$CADDY_PORT {\n\ttls $T/cert.pem $T/key.pem#" \
+		-e "s#reverse_proxy 127.0.0.1:8053#reverse_proxy 127.0.0.1:__MCPD_PORT__#" \
+		-e "s#output file .*#output file $C/access.log#" \
+		"$SRCDIR/packaging/caddy/Caddyfile"
+} >"$C/Caddyfile.in"
+for want in "https://127.0.0.1:$CADDY_PORT {" "tls $T/cert.pem" "__MCPD_PORT__" "$C/access.log" \
+	"flush_interval -1" "read_timeout 1h" "max_size 1MiB"; do
+	grep -qF -- "$want" "$C/Caddyfile.in" || fail "Caddyfile lacks '$want' after rewriting"
+done
+# A second mcpd whose public-host is Caddy's address, on the same database.
+rm -f "$T/M2.port"
+start_daemon M2 "$T/M2.log" "$MCPD" --db "$DB" --listen 127.0.0.1:0 --port-file "$T/M2.port" \
+	--dnsd "127.0.0.1:$D_PORT" --public-host "127.0.0.1:$CADDY_PORT" --sse-keepalive 1 \
+	--rate-limit 0
+wait_for 10 "second mcpd port file" test -s "$T/M2.port"
+sed "s#__MCPD_PORT__#$(cat "$T/M2.port")#" "$C/Caddyfile.in" >"$C/Caddyfile"
+CADDY_ENV=(env HOME="$C" XDG_DATA_HOME="$C/data" XDG_CONFIG_HOME="$C/config")
+"${CADDY_ENV[@]}" caddy validate --config "$C/Caddyfile" --adapter caddyfile >"$T/caddy-validate.log" 2>&1 ||
+	fail "caddy validate: $(tail -20 "$T/caddy-validate.log")"
+ok "caddy validate accepts the shipped Caddyfile"
+start_daemon CD "$T/caddy.log" "${CADDY_ENV[@]}" caddy run --config "$C/Caddyfile" --adapter caddyfile
+CURL_C=(curl -sS --max-time 10 --cacert "$T/cert.pem")
+CURL_URL=https://127.0.0.1:$CADDY_PORT/stream
+wait_for 15 "Caddy serves HTTPS" "${CURL_C[@]}" -o /dev/null "https://127.0.0.1:$CADDY_PORT/"
+check_out "Caddy: OAuth discovery gets 404" "^404$" "${CURL_C[@]}" -o /dev/null -w '%{http_code}' \
+	"https://127.0.0.1:$CADDY_PORT/.well-known/oauth-authorization-server"
+# Caddy 2.6 streams the body: mcpd's own 413 (max-body) may arrive, or Caddy
+# cuts the body at max_size and answers 502. Either way nothing is accepted.
+check_out "Caddy: a body over max_size (1MiB) is refused (413 or 502)" "^(413|502)$" \
+	"${CURL_C[@]}" -o /dev/null -w '%{http_code}' -X POST -H "$ACCEPT" \
+	-H 'Content-Type: application/json' -H "Authorization: Bearer $TOKEN" \
+	--data-binary @"$T/big.json" "$CURL_URL"
+"${CURL_C[@]}" -D "$T/cinit.h" -o "$T/cinit.b" -X POST -H "$ACCEPT" -H 'Content-Type: application/json' \
+	-H "Authorization: Bearer $TOKEN" -d "$INIT" "$CURL_URL" || fail "initialize through Caddy"
+CSID=$(tr -d '\r' <"$T/cinit.h" | sed -n 's/^[Mm]cp-[Ss]ession-[Ii]d: *//p')
+[[ $CSID =~ ^[!-~]+$ ]] || fail "no Mcp-Session-Id through Caddy: $(cat "$T/cinit.h" "$T/cinit.b")"
+ok "Caddy: initialize, Mcp-Session-Id passed back"
+curl -sS -N --max-time 30 --cacert "$T/cert.pem" -D "$T/csse.h" -o "$T/csse.b" \
+	-H 'Accept: text/event-stream' -H "Authorization: Bearer $TOKEN" \
+	-H "Mcp-Session-Id: $CSID" -H 'MCP-Protocol-Version: 2025-06-18' "$CURL_URL" \
+	>"$T/csse-curl.log" 2>&1 &
+CSSE_PID=$!
+LIB_PIDS+=("$CSSE_PID")
+LIB_NAMES+=("curl-sse-caddy")
+wait_for 5 "SSE headers through Caddy" grep -qi '^content-type: text/event-stream' "$T/csse.h"
+wait_for 6 "two keep-alive comments through Caddy" \
+	bash -c "[ \$(grep -c '^:' '$T/csse.b') -ge 2 ]"
+ok "Caddy: the GET stream opens and keep-alives flow unbuffered"
+kill "$CSSE_PID" 2>/dev/null
+if NODE_EXTRA_CA_CERTS=$T/cert.pem node "$PROXY_CLIENT" "$CURL_URL" "$TOKEN" >"$T/sdk-caddy.log" 2>&1; then
+	sed 's/^/# sdk via caddy: /' "$T/sdk-caddy.log"
+	ok "official SDK client through Caddy over HTTPS"
 else
-	lib_log "caddy not installed: Caddyfile not checked (apt-get install caddy)"
+	cat "$T/sdk-caddy.log" >&2
+	fail "official SDK client through Caddy"
 fi
+stop_daemon "$CD_PID" caddy
+stop_daemon "$M2_PID" "mcpd (behind Caddy)"
 
 stop_daemon "$NG_PID" nginx
 stop_daemon "$M_PID" mcpd
