@@ -31,6 +31,7 @@
 #include "notify.h"
 #include "rdata.h"
 #include "token.h"
+#include "tsig.h"
 #include "wire.h"
 
 bool notify_serial_gt(uint32_t a, uint32_t b)
@@ -418,4 +419,44 @@ int notify_send_sync(const char *addr, const uint8_t *zone, int timeout_ms)
 	if (r < 0)
 		return r;
 	return DNS_RCODE(wire_get_u16(resp + 2));
+}
+
+int notify_send_sync_tsig(const char *addr, const uint8_t *zone, int timeout_ms,
+			  const struct tsig_key *key)
+{
+	struct sockaddr_storage ss;
+	unsigned sslen;
+	uint8_t q[DNS_EDNS_OUR_SIZE], resp[DNS_EDNS_OUR_SIZE];
+	long long deadline = now_ms() + (timeout_ms > 0 ? timeout_ms : 1);
+	uint16_t id = random_id();
+	struct tsig_ctx ctx;
+	int n, r;
+
+	if (key == NULL)
+		return notify_send_sync(addr, zone, timeout_ms);
+	if (conf_parse_addr(addr, 53, &ss, &sslen) != 0)
+		return ERR_SYNTAX;
+	if ((n = notify_build_notify(q, sizeof(q), id, zone, NULL, 0)) < 0)
+		return n;
+	memset(&ctx, 0, sizeof(ctx));
+	ctx.key = key;
+	if ((n = tsig_sign(q, (size_t)n, sizeof(q), &ctx, (uint64_t)time(NULL), TSIG_NOERROR)) < 0)
+		return n;
+	for (;;) {
+		struct tsig_ctx c = ctx;
+		int v, rc;
+
+		r = udp_exchange(&ss, sslen, q, (size_t)n, id, OPCODE_NOTIFY, zone, RRTYPE_SOA, 100,
+				 deadline, resp, sizeof(resp));
+		if (r < 0)
+			return r;
+		rc = DNS_RCODE(wire_get_u16(resp + 2));
+		v = tsig_verify_reply(resp, (size_t)r, &c, (uint64_t)time(NULL));
+		if (v == TSIG_NOERROR)
+			return rc;
+		/* An unsigned TSIG error: the server refuses our key. Anything
+		 * else unsigned or badly signed may be forged: keep waiting. */
+		if (v > 0 && rc == RCODE_NOTAUTH)
+			return rc;
+	}
 }

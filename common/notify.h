@@ -88,4 +88,18 @@ int notify_query_sync(const char *addr, const uint8_t *qname, uint16_t qtype, in
  */
 int notify_send_sync(const char *addr, const uint8_t *zone, int timeout_ms);
 
+/*
+ * Added by the transfers helper (h9), for mcpd -> dnsd NOTIFY when a TSIG
+ * key is configured: notify_send_sync with the NOTIFY signed by key
+ * (RFC 8945; key NULL: unsigned, exactly notify_send_sync). The reply must
+ * carry a valid TSIG of the same key; a reply that is unsigned or badly
+ * signed is ignored like a stray packet (it may be forged), except an
+ * unsigned NOTAUTH carrying a TSIG error (the server refuses our key),
+ * returned as RCODE_NOTAUTH. Returns the rcode (>= 0), ERR_TIMEOUT,
+ * ERR_SYNTAX or ERR_IO.
+ */
+struct tsig_key;
+int notify_send_sync_tsig(const char *addr, const uint8_t *zone, int timeout_ms,
+			  const struct tsig_key *key);
+
 #endif

@@ -366,7 +366,8 @@ int tsig_keyring_parse(struct tsig_keyring *kr, const char *text, size_t len, ch
 			continue; /* blank or comment */
 		if (fl[1] == 0 || fl[2] == 0 || fl[3] != 0) {
 			snprintf(err, errcap,
-				 "line %d: expected 'name algorithm base64secret' (3 fields)", line);
+				 "line %d: expected 'name algorithm base64secret' (3 fields)",
+				 line);
 			return ERR_SYNTAX;
 		}
 		memset(&k, 0, sizeof(k));

@@ -35,7 +35,7 @@
 #define TSIG_SECRET_MAX	   512 /* octets of a decoded secret */
 #define TSIG_FUDGE	   300 /* seconds; RFC 8945 §10 recommends 300 */
 #define TSIG_KEYS_MAX	   1024
-#define TSIG_OTHER_MAX	   6 /* only BADTIME responses carry other data */
+#define TSIG_OTHER_MAX	   6  /* only BADTIME responses carry other data */
 #define TSIG_MAC_MIN_TRUNC 10 /* §5.2.2.1: never accept a MAC shorter than this */
 
 /* TSIG error field values (RFC 8945 §3, IANA DNS RCODEs). */

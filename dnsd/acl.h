@@ -15,9 +15,9 @@
 struct sockaddr;
 
 struct acl_entry {
-	int family;	  /* AF_INET or AF_INET6 */
-	uint8_t addr[16]; /* network address, host bits cleared */
-	int prefix;	  /* prefix length: 0..32 or 0..128 */
+	int family;		   /* AF_INET or AF_INET6 */
+	uint8_t addr[16];	   /* network address, host bits cleared */
+	int prefix;		   /* prefix length: 0..32 or 0..128 */
 	uint8_t key[DNAME_MAXLEN]; /* TSIG key name required (lower-case wire); "\0": none */
 };
 

@@ -16,7 +16,7 @@
 static const char *const dconf_keys[] = {
     "db",	 "listen",     "workers",	   "allow-notify",	  "check-interval",
     "metrics",	 "user",       "tcp-idle-timeout", "tcp-max-connections", "edns-size",
-    "port-file", "error-rate", "allow-transfer", "secondary", "tsig-keyfile",
+    "port-file", "error-rate", "allow-transfer",   "secondary",		  "tsig-keyfile",
 };
 
 void dconf_init(struct dconf *c)
@@ -287,8 +287,8 @@ int dconf_peer_parse(const char *spec, int default_port, struct dconf_peer *out,
 	memcpy(addr, spec, n);
 	addr[n] = '\0';
 	if (conf_parse_addr(addr, default_port, &out->addr.ss, &len) != 0) {
-		snprintf(err, errcap, "'%s' is not ADDR[:PORT] (e.g. 192.0.2.1:53, [2001:db8::1]:53)",
-			 addr);
+		snprintf(err, errcap,
+			 "'%s' is not ADDR[:PORT] (e.g. 192.0.2.1:53, [2001:db8::1]:53)", addr);
 		return -1;
 	}
 	out->addr.len = (socklen_t)len;

@@ -52,11 +52,11 @@ struct entry {
 	const uint8_t *key; /* owner | type (2) | rdata */
 	size_t keylen;
 	uint64_t hash;
-	struct ixfr_rr rr;	/* owner/rd point into key */
-	bool first_add;		/* first operation was 'add' */
-	bool last_add;		/* last operation was 'add' */
-	uint32_t first_ttl;	/* TTL of the first operation */
-	size_t order;		/* first appearance, for a stable output */
+	struct ixfr_rr rr;  /* owner/rd point into key */
+	bool first_add;	    /* first operation was 'add' */
+	bool last_add;	    /* last operation was 'add' */
+	uint32_t first_ttl; /* TTL of the first operation */
+	size_t order;	    /* first appearance, for a stable output */
 };
 
 struct builder {
@@ -307,8 +307,8 @@ static int entry_cmp(const void *a, const void *b)
 	return x->order < y->order ? -1 : x->order > y->order;
 }
 
-int ixfr_diff_build(struct sqlite3 *db, const struct zone *z, uint32_t from,
-		    struct ixfr_diff **out, char *err, size_t errcap)
+int ixfr_diff_build(struct sqlite3 *db, const struct zone *z, uint32_t from, struct ixfr_diff **out,
+		    char *err, size_t errcap)
 {
 	struct builder b;
 	struct ixfr_diff *d = NULL;
@@ -376,7 +376,8 @@ int ixfr_diff_build(struct sqlite3 *db, const struct zone *z, uint32_t from,
 				      : rdata_parse_text((uint16_t)t, data, strlen(data), NULL, rd,
 							 RDATA_MAXLEN, &te);
 			if (olen < 0 || t < 0 || rdlen < 0) {
-				errf(err, errcap, "change %" PRId64 ": record \"%s %s %.100s\" does not parse",
+				errf(err, errcap,
+				     "change %" PRId64 ": record \"%s %s %.100s\" does not parse",
 				     ids[i], name, type, data);
 				r = ERR_MALFORMED;
 				goto fail;

@@ -35,8 +35,8 @@ struct ixfr_diff {
 	struct ixfr_rr old_soa;	   /* the SOA at serial from (from the journal) */
 	struct ixfr_rr *del, *add; /* records to delete / add, SOA excluded */
 	size_t ndel, nadd;
-	size_t nchanges;  /* journal changes condensed */
-	void *mem;	  /* owned allocations (internal) */
+	size_t nchanges; /* journal changes condensed */
+	void *mem;	 /* owned allocations (internal) */
 };
 
 /*
@@ -48,8 +48,8 @@ struct ixfr_diff {
  * when the difference is larger than the zone itself (AXFR is cheaper), or
  * ERR_DB / ERR_MALFORMED / ERR_NOMEM with err set.
  */
-int ixfr_diff_build(struct sqlite3 *db, const struct zone *z, uint32_t from,
-		    struct ixfr_diff **out, char *err, size_t errcap);
+int ixfr_diff_build(struct sqlite3 *db, const struct zone *z, uint32_t from, struct ixfr_diff **out,
+		    char *err, size_t errcap);
 
 void ixfr_diff_free(struct ixfr_diff *d);
 

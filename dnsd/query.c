@@ -548,8 +548,8 @@ static size_t answer_tsig_error(const struct msg_query *q, const struct tsig_rr 
 	size_t len;
 	int n;
 
-	e.reserve = error == TSIG_BADTIME ? tsig_rr_size(ctx->key, TSIG_OTHER_MAX)
-					  : tsig_unsigned_size(t);
+	e.reserve =
+	    error == TSIG_BADTIME ? tsig_rr_size(ctx->key, TSIG_OTHER_MAX) : tsig_unsigned_size(t);
 	len = error_reply(q, true, base, RCODE_NOTAUTH, resp, respcap, &e, r);
 	if (error == TSIG_BADTIME)
 		n = tsig_sign(resp, len, respcap, ctx, e.x ? e.x->now : 0, TSIG_BADTIME);
@@ -794,9 +794,9 @@ static size_t dispatch(const struct zoneset *zs, const uint8_t *req, size_t reql
 	return msg_build_finish(&c.b);
 }
 
-size_t query_process_ex(const struct zoneset *zs, const uint8_t *req, size_t reqlen,
-			uint8_t *resp, size_t respcap, const struct query_params *p,
-			const struct query_xparams *x, struct query_result *r)
+size_t query_process_ex(const struct zoneset *zs, const uint8_t *req, size_t reqlen, uint8_t *resp,
+			size_t respcap, const struct query_params *p, const struct query_xparams *x,
+			struct query_result *r)
 {
 	struct msg_query q;
 	struct qenv e = {p, x, 0};

@@ -76,10 +76,10 @@ struct query_result {
 	uint16_t id;		     /* the request's ID */
 	uint8_t qname[DNAME_MAXLEN]; /* the question as asked */
 	uint16_t qclass;
-	bool edns;		  /* the request had OPT */
-	uint16_t edns_flags;	  /* its flags (DO) */
-	uint16_t udp_limit;	  /* UDP: the largest reply the requester takes */
-	struct tsig_ctx tsig;	  /* signing state for the transfer's messages */
+	bool edns;	      /* the request had OPT */
+	uint16_t edns_flags;  /* its flags (DO) */
+	uint16_t udp_limit;   /* UDP: the largest reply the requester takes */
+	struct tsig_ctx tsig; /* signing state for the transfer's messages */
 };
 
 /*
@@ -100,8 +100,8 @@ size_t query_process(const struct zoneset *zs, const uint8_t *req, size_t reqlen
  * single SOA (RFC 1995 §2). NOTIFY is accepted when notify_acl matches the
  * peer and the key.
  */
-size_t query_process_ex(const struct zoneset *zs, const uint8_t *req, size_t reqlen,
-			uint8_t *resp, size_t respcap, const struct query_params *p,
-			const struct query_xparams *x, struct query_result *r);
+size_t query_process_ex(const struct zoneset *zs, const uint8_t *req, size_t reqlen, uint8_t *resp,
+			size_t respcap, const struct query_params *p, const struct query_xparams *x,
+			struct query_result *r);
 
 #endif

@@ -98,13 +98,13 @@ struct conn {
 	struct conn *prev, *next;     /* in w->conns, or in w->reap once closing */
 	struct sockaddr_storage peer; /* who connected */
 	socklen_t peerlen;
-	bool closing;	 /* queued for the reaper: touch nothing */
-	bool draining;	 /* no more reading; close once output is flushed */
-	bool out_paused; /* reading stopped until the peer reads answers */
-	uint64_t id;	 /* unique per worker: completions find their connection */
-	struct xfr_stream *xfr; /* a transfer being sent (owned) */
-	bool xfr_wait;		/* an IXFR difference is being built for it */
-	double xfr_t0;		/* when the transfer was asked for (ms) */
+	bool closing;			/* queued for the reaper: touch nothing */
+	bool draining;			/* no more reading; close once output is flushed */
+	bool out_paused;		/* reading stopped until the peer reads answers */
+	uint64_t id;			/* unique per worker: completions find their connection */
+	struct xfr_stream *xfr;		/* a transfer being sent (owned) */
+	bool xfr_wait;			/* an IXFR difference is being built for it */
+	double xfr_t0;			/* when the transfer was asked for (ms) */
 	const struct tsig_key *xfr_key; /* the transfer's TSIG key (logs) */
 };
 
@@ -177,7 +177,7 @@ struct worker {
 	uint64_t next_conn_id;
 	pthread_mutex_t done_lock; /* protects done: filled by the transfer thread */
 	struct pending *done;
-	uint64_t log_ms;	   /* refused-transfer / TSIG log lines: rate limit */
+	uint64_t log_ms; /* refused-transfer / TSIG log lines: rate limit */
 	unsigned log_count;
 };
 
@@ -289,8 +289,9 @@ static bool account(struct worker *w, const struct query_result *r, const struct
 		if (r->notify && r->rcode == RCODE_NOTAUTH) {
 			/* not served (yet): maybe a zone just created in the DB */
 			metrics_inc(&w->m->notify_accepted);
-			log_info("NOTIFY for %s from %s: not a zone we serve; checking the database",
-				 r->notify_zone, who);
+			log_info(
+			    "NOTIFY for %s from %s: not a zone we serve; checking the database",
+			    r->notify_zone, who);
 			reload_request_zone(w->srv->rl, r->notify_zone);
 		} else if (r->notify) {
 			metrics_inc(&w->m->notify_accepted);
@@ -418,8 +419,7 @@ static void pending_complete(struct worker *w, struct pending *p)
 {
 	struct xfr_stream *s;
 	bool diff = p->job.result == 0 && p->job.diff != NULL;
-	const struct sockaddr *peer =
-	    p->udp ? (const struct sockaddr *)&p->peer : (const struct sockaddr *)&p->c->peer;
+	const struct sockaddr *peer = (const struct sockaddr *)&p->peer;
 	struct conn *c = NULL;
 
 	if (!p->udp) {
@@ -432,7 +432,7 @@ static void pending_complete(struct worker *w, struct pending *p)
 		c->xfr_wait = false;
 		peer = (const struct sockaddr *)&c->peer;
 	}
-	if (!diff) {
+	if (!diff && !p->job.axfr) {
 		char who[64];
 
 		dconf_addr_format(peer, who, sizeof(who));
@@ -444,11 +444,11 @@ static void pending_complete(struct worker *w, struct pending *p)
 		s = xfr_stream_ixfr(p->job.z, p->job.diff, &p->rq);
 		p->job.diff = NULL; /* the stream owns it (or freed it) */
 	} else {
-		s = xfr_stream_axfr(p->job.z, &p->rq);
+		s = xfr_stream_axfr(p->job.z, p->job.order, &p->rq);
 	}
 	xfr_job_release(&p->job);
 	if (s == NULL) {
-		log_warnx("IXFR: out of memory");
+		log_warnx("zone transfer: out of memory");
 		if (c)
 			conn_close(c);
 		free(p);
@@ -526,13 +526,16 @@ static void conn_xfr_begin(struct conn *c, const struct query_result *r)
 
 	c->xfr_t0 = now_ms_d();
 	c->xfr_key = r->tsig.key;
-	if (r->xfr == QUERY_XFR_IXFR) {
+	if (w->srv->xfr) {
+		/* IXFR: the journal; AXFR: the canonical node order (cached
+		 * after the first transfer of an image). Both off this loop. */
 		struct pending *p = pending_new(w, r);
 
 		if (p == NULL) {
 			conn_close(c);
 			return;
 		}
+		p->job.axfr = r->xfr == QUERY_XFR_AXFR;
 		p->c = c;
 		p->conn_id = c->id;
 		c->xfr_wait = true;
@@ -540,7 +543,7 @@ static void conn_xfr_begin(struct conn *c, const struct query_result *r)
 		return;
 	}
 	xfr_req(w, r, &rq);
-	c->xfr = xfr_stream_axfr((struct zone *)r->xfr_zone, &rq);
+	c->xfr = xfr_stream_axfr((struct zone *)r->xfr_zone, NULL, &rq);
 	if (c->xfr == NULL) {
 		conn_close(c);
 		return;
@@ -663,8 +666,8 @@ static void udp_cb(evutil_socket_t fd, short what, void *arg)
 				continue;
 			}
 			xparams(w, peer, now, &xp);
-			rlen = query_process_ex(zs, req, len, resp, srv->udp_resp_size, &qp, &xp,
-						&r);
+			rlen =
+			    query_process_ex(zs, req, len, resp, srv->udp_resp_size, &qp, &xp, &r);
 			if (r.xfr != QUERY_XFR_NONE) {
 				/* IXFR over UDP: the journal is read off this loop */
 				struct pending *p;

@@ -43,26 +43,27 @@
 #include "rdata.h"
 #include "token.h"
 #include "tsig.h"
+#include "xfr_stream.h"
 #include "zone.h"
 #include "zone_int.h"
 
-#define SOA_RD_MAX	   (2 * DNAME_MAXLEN + 20)
-#define NOTIFY_MSG_MAX	   1232
-#define BADROWS_MAX	   256
-#define NOTIFY_FIRST_WAIT  1 /* seconds before the first resend; doubles */
+#define SOA_RD_MAX	  (2 * DNAME_MAXLEN + 20)
+#define NOTIFY_MSG_MAX	  1232
+#define BADROWS_MAX	  256
+#define NOTIFY_FIRST_WAIT 1 /* seconds before the first resend; doubles */
 
 struct peer {
 	struct sockaddr_storage ss;
 	socklen_t len;
-	const struct tsig_key *key; /* NULL: unsigned */
+	const struct tsig_key *key;	    /* NULL: unsigned */
 	char text[DNAME_TEXT_MAXLEN + 100]; /* "127.0.0.1:53 key xfr-key." */
 };
 
 struct zset {
-	char *zone;	    /* canonical name, owned */
-	struct acl allow;   /* 'allow-transfer' rows */
-	bool has_allow;	    /* any row (even a bad one): no fallback to defaults */
-	struct peer *sec;   /* 'secondary' rows that parsed */
+	char *zone;	  /* canonical name, owned */
+	struct acl allow; /* 'allow-transfer' rows */
+	bool has_allow;	  /* any row (even a bad one): no fallback to defaults */
+	struct peer *sec; /* 'secondary' rows that parsed */
 	size_t nsec, capsec;
 	bool has_sec;
 };
@@ -122,6 +123,8 @@ struct xfr {
 	int efd;
 	struct event *eev;
 	struct nout *nouts;
+	struct xfr_stream_order *orders[XFR_ORDER_CACHE]; /* the thread's cache */
+	size_t next_order;				  /* slot to reuse next */
 };
 
 uint64_t xfr_now(void)
@@ -269,6 +272,8 @@ void xfr_settings_refresh(struct xfr *x, struct sqlite3 *db)
 			goto nomem;
 		if (strcmp(key, "allow-transfer") == 0) {
 			z->has_allow = true;
+			if (strcmp(value, "none") == 0)
+				continue; /* an explicit empty list: nobody */
 			if (acl_add(&z->allow, value, err, sizeof(err)) != 0)
 				bad_row(x, zone, key, value, err);
 			else if (z->allow.v[z->allow.n - 1].key[0] &&
@@ -280,6 +285,8 @@ void xfr_settings_refresh(struct xfr *x, struct sqlite3 *db)
 			struct peer p;
 
 			z->has_sec = true;
+			if (strcmp(value, "none") == 0)
+				continue; /* an explicit empty list: notify nobody */
 			if (dconf_peer_parse(value, 53, &dp, err, sizeof(err)) != 0) {
 				bad_row(x, zone, key, value, err);
 				continue;
@@ -372,8 +379,8 @@ static void nout_send(struct nout *n)
 {
 	struct timeval tv = {NOTIFY_FIRST_WAIT << n->tries, 0};
 
-	if (sendto(n->fd, n->msg, n->msglen, 0, (const struct sockaddr *)&n->peer.ss,
-		   n->peer.len) < 0 &&
+	if (sendto(n->fd, n->msg, n->msglen, 0, (const struct sockaddr *)&n->peer.ss, n->peer.len) <
+		0 &&
 	    errno != EAGAIN && errno != ECONNREFUSED)
 		log_debug("zone %s: NOTIFY to %s: send: %s", n->ztext, n->peer.text,
 			  strerror(errno));
@@ -416,8 +423,8 @@ static void nout_read_cb(evutil_socket_t fd, short what, void *arg)
 		if (!notify_sockaddr_equal((struct sockaddr *)&from,
 					   (const struct sockaddr *)&n->peer.ss))
 			continue;
-		rc = notify_match_reply(buf, (size_t)got, n->id, OPCODE_NOTIFY, n->zone,
-					RRTYPE_SOA);
+		rc =
+		    notify_match_reply(buf, (size_t)got, n->id, OPCODE_NOTIFY, n->zone, RRTYPE_SOA);
 		if (rc < 0)
 			continue;
 		if (n->peer.key) {
@@ -603,6 +610,7 @@ int xfr_submit(struct xfr *x, struct xfr_job *j)
 	zone_ref(j->z);
 	j->next = NULL;
 	j->diff = NULL;
+	j->order = NULL;
 	j->result = 0;
 	j->why[0] = '\0';
 	if (x->jtail)
@@ -622,18 +630,57 @@ void xfr_job_release(struct xfr_job *j)
 		return;
 	ixfr_diff_free(j->diff);
 	j->diff = NULL;
+	xfr_stream_order_unref(j->order);
+	j->order = NULL;
 	zone_unref(j->z);
 	j->z = NULL;
+}
+
+/* The canonical order of z's nodes, from the cache or built now; a new
+ * image of a zone replaces the cached order of its older image. */
+static struct xfr_stream_order *order_get(struct xfr *x, struct zone *z)
+{
+	struct xfr_stream_order *o;
+	size_t slot = x->next_order;
+	double t0;
+
+	for (size_t i = 0; i < XFR_ORDER_CACHE; i++) {
+		if (x->orders[i] == NULL)
+			continue;
+		if (xfr_stream_order_zone(x->orders[i]) == z) {
+			xfr_stream_order_ref(x->orders[i]);
+			return x->orders[i];
+		}
+		if (strcmp(zone_name_text(xfr_stream_order_zone(x->orders[i])),
+			   zone_name_text(z)) == 0)
+			slot = i; /* an older image of the same zone */
+	}
+	t0 = mono_ms();
+	o = xfr_stream_order_build(z);
+	if (o == NULL)
+		return NULL;
+	log_debug("zone %s serial %u: %zu nodes sorted for AXFR in %.1f ms", zone_name_text(z),
+		  zone_serial(z), zone_node_count(z), mono_ms() - t0);
+	if (slot == x->next_order)
+		x->next_order = (x->next_order + 1) % XFR_ORDER_CACHE;
+	xfr_stream_order_unref(x->orders[slot]);
+	x->orders[slot] = o;
+	xfr_stream_order_ref(o);
+	return o;
 }
 
 static void run_job(struct xfr *x, struct xfr_job *j)
 {
 	double t0 = mono_ms();
 
-	j->result = ixfr_diff_build(x->db, j->z, j->from, &j->diff, j->why, sizeof(j->why));
-	log_debug("zone %s: IXFR from %u to %u: %s in %.1f ms", zone_name_text(j->z), j->from,
-		  zone_serial(j->z), j->result == 0 ? "difference built" : j->why,
-		  mono_ms() - t0);
+	if (!j->axfr) {
+		j->result = ixfr_diff_build(x->db, j->z, j->from, &j->diff, j->why, sizeof(j->why));
+		log_debug("zone %s: IXFR from %u to %u: %s in %.1f ms", zone_name_text(j->z),
+			  j->from, zone_serial(j->z), j->result == 0 ? "difference built" : j->why,
+			  mono_ms() - t0);
+	}
+	if (j->axfr || j->result != 0)
+		j->order = order_get(x, j->z);
 	j->done(j);
 }
 
@@ -690,8 +737,7 @@ static void *xfr_main(void *arg)
 /* ------------------------------------------------------------------ */
 /* Life cycle */
 
-struct xfr *xfr_new(const struct dconf *c, const struct tsig_keyring *kr, char *err,
-		    size_t errcap)
+struct xfr *xfr_new(const struct dconf *c, const struct tsig_keyring *kr, char *err, size_t errcap)
 {
 	struct xfr *x = calloc(1, sizeof(*x));
 	const struct acl *acls[2] = {&c->allow_transfer, &c->allow_notify};
@@ -731,8 +777,9 @@ struct xfr *xfr_new(const struct dconf *c, const struct tsig_keyring *kr, char *
 			if (peer_from(x, &c->secondaries[i], &x->defsec[i]) != 0) {
 				char a[80];
 
-				dconf_addr_format((const struct sockaddr *)&c->secondaries[i].addr.ss,
-						  a, sizeof(a));
+				dconf_addr_format(
+				    (const struct sockaddr *)&c->secondaries[i].addr.ss, a,
+				    sizeof(a));
 				snprintf(err, errcap, "secondary %s: no such key%s", a,
 					 c->tsig_keyfile ? " in tsig-keyfile"
 							 : " (no tsig-keyfile given)");
@@ -840,6 +887,8 @@ void xfr_free(struct xfr *x)
 	if (x->db)
 		sqlite3_close(x->db);
 	settings_free(x->cur);
+	for (size_t i = 0; i < XFR_ORDER_CACHE; i++)
+		xfr_stream_order_unref(x->orders[i]);
 	for (size_t i = 0; i < x->nbadrows; i++)
 		free(x->badrows[i]);
 	free(x->defsec);

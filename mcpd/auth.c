@@ -10,6 +10,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
+#include <time.h>
 
 #include "auth.h"
 #include "conf.h"
@@ -17,6 +18,7 @@
 #include "err.h"
 #include "log.h"
 #include "mconf.h"
+#include "oauth_store.h"
 #include "token.h"
 
 #define AUTH_STATE_BUCKETS    256
@@ -37,6 +39,8 @@ struct auth {
 	struct sqlite3_stmt *lookup;
 	struct sqlite3_stmt *touch;
 	unsigned rate;
+	char *oauth_resource; /* RFC 8707 audience of OAuth access tokens; NULL: OAuth off */
+	const char *why;      /* why the last credential was refused */
 	struct token_state *states[AUTH_STATE_BUCKETS];
 	size_t n_states;
 };
@@ -72,6 +76,7 @@ void auth_free(struct auth *a)
 		return;
 	sqlite3_finalize(a->lookup);
 	sqlite3_finalize(a->touch);
+	free(a->oauth_resource);
 	for (size_t i = 0; i < AUTH_STATE_BUCKETS; i++) {
 		struct token_state *s, *next;
 		for (s = a->states[i]; s; s = next) {
@@ -158,19 +163,58 @@ static void touch(struct auth *a, struct token_state *st, int64_t token_id, uint
 			  sqlite3_errmsg(a->db));
 }
 
+int auth_set_oauth(struct auth *a, const char *resource)
+{
+	char *r = resource ? strdup(resource) : NULL;
+
+	if (resource && r == NULL)
+		return ERR_NOMEM;
+	free(a->oauth_resource);
+	a->oauth_resource = r;
+	return 0;
+}
+
+const char *auth_why(const struct auth *a)
+{
+	return a->why ? a->why : "unknown or revoked token";
+}
+
 int auth_bearer(struct auth *a, const char *header, uint64_t now_ms, struct auth_identity *out,
 		bool *presented)
 {
-	char hash[TOKEN_HASH_HEXLEN + 1];
-	const char *tok, *name, *scope, *zones, *dbhash;
+	const char *tok;
 	size_t len;
-	int rc, ret = ERR_NOTFOUND;
+	int rc;
 
 	*presented = header != NULL;
+	a->why = NULL;
 	if (header == NULL)
 		return ERR_NOTFOUND;
 	tok = bearer_token(header, &len);
-	if (tok == NULL)
+	if (tok == NULL) {
+		a->why = "malformed Authorization header (want: Bearer <token>)";
+		return ERR_NOTFOUND;
+	}
+	if (a->oauth_resource && len > strlen(OAUTH_ACCESS_PREFIX) &&
+	    memcmp(tok, OAUTH_ACCESS_PREFIX, strlen(OAUTH_ACCESS_PREFIX)) == 0) {
+		const char *why = NULL;
+
+		rc = oauth_access_check(a->db, tok, len, a->oauth_resource, time(NULL), out, &why);
+		if (rc == ERR_NOTFOUND)
+			a->why = why;
+		return rc;
+	}
+	return auth_static_token(a, tok, len, now_ms, out);
+}
+
+int auth_static_token(struct auth *a, const char *tok, size_t len, uint64_t now_ms,
+		      struct auth_identity *out)
+{
+	char hash[TOKEN_HASH_HEXLEN + 1];
+	const char *name, *scope, *zones, *dbhash;
+	int rc, ret = ERR_NOTFOUND;
+
+	if (len == 0 || len > AUTH_TOKEN_MAX)
 		return ERR_NOTFOUND;
 	token_hash_hex(tok, len, hash);
 	sqlite3_bind_text(a->lookup, 1, hash, TOKEN_HASH_HEXLEN, SQLITE_STATIC);
@@ -262,6 +306,22 @@ int auth_hosts_init(struct auth_hosts *h, const struct mconf *c, const uint16_t 
 				snprintf(buf, sizeof(buf), "%s:443", c->public_host);
 				rc |= auth_hosts_add(h, buf);
 				snprintf(buf, sizeof(buf), "%s:80", c->public_host);
+				rc |= auth_hosts_add(h, buf);
+			}
+		}
+	}
+	if (c->public_url) {
+		/* the public URL's authority is a Host clients send through the
+		 * proxy; without a port they may also name the default one */
+		char url[MCONF_PUBLIC_URL_MAX + 16], host[MCONF_PUBLIC_URL_MAX], e[200];
+
+		if (mconf_public_url(c->public_url, url, sizeof(url), host, sizeof(host), e,
+				     sizeof(e)) == 0) {
+			rc |= auth_hosts_add(h, host);
+			if (strrchr(host, ':') == NULL ||
+			    (host[0] == '[' && host[strlen(host) - 1] == ']')) {
+				snprintf(buf, sizeof(buf), "%s:%s", host,
+					 strncmp(url, "https:", 6) == 0 ? "443" : "80");
 				rc |= auth_hosts_add(h, buf);
 			}
 		}

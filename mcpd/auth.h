@@ -7,8 +7,10 @@
  *   actor in the journal, its scope (read/write) and zone globs limit what
  *   tools it may call. This is the static-token subset of the MCP
  *   authorization spec (an OAuth 2.1 resource server also receives
- *   "Authorization: Bearer"), so OAuth access tokens can later be one more
- *   way to fill a struct auth_identity without touching the callers.
+ *   "Authorization: Bearer").
+ * - With --oauth, OAuth access tokens (prefix mcpat_, oauth_store.h) are a
+ *   second way to fill a struct auth_identity: their grant's scope and
+ *   zones, checked against the resource (RFC 8707 audience).
  * - A request rate per token (token bucket: N per minute, bursts up to N).
  * - The Host and Origin checks against DNS rebinding (MCP 2025-11-25
  *   "Transports", Security Warning).
@@ -36,6 +38,7 @@ struct auth_identity {
 	char name[AUTH_NAME_MAX];   /* token name: ctx.actor */
 	bool can_write;		    /* scope 'write' */
 	char zones[AUTH_ZONES_MAX]; /* comma-separated globs, "*" = all */
+	bool oauth;		    /* an OAuth access token (token_id is -grant id) */
 };
 
 struct auth;
@@ -59,6 +62,21 @@ void auth_noauth_identity(struct auth_identity *out);
  */
 int auth_bearer(struct auth *a, const char *header, uint64_t now_ms, struct auth_identity *out,
 		bool *presented);
+
+/* Accepts OAuth access tokens (oauth_store.h) issued for resource, the
+ * public URL of /stream, beside the static tokens. NULL turns it off.
+ * 0 or ERR_NOMEM. */
+int auth_set_oauth(struct auth *a, const char *resource);
+
+/* Why the last auth_bearer refused a presented credential ("expired",
+ * "issued for another resource"...), for error_description. */
+const char *auth_why(const struct auth *a);
+
+/* Checks one static token (no "Bearer", len bytes; OAuth tokens never
+ * match): the consent page takes one to approve a grant. Returns as
+ * auth_bearer. */
+int auth_static_token(struct auth *a, const char *tok, size_t len, uint64_t now_ms,
+		      struct auth_identity *out);
 
 /* Takes one request from the token's bucket. 0, or ERR_RANGE when the
  * token is over its rate, with *retry_after_s (>= 1) until one is free. */

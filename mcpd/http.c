@@ -36,6 +36,7 @@
 #include "log.h"
 #include "mconf.h"
 #include "mcp.h"
+#include "oauth.h"
 #include "session.h"
 #include "sse.h"
 
@@ -63,6 +64,7 @@ struct http_server {
 	struct mcp_server *mcp;
 	struct auth *auth;
 	struct session_table *sessions;
+	struct oauth *oauth; /* NULL: OAuth off (the default) */
 	struct auth_hosts hosts;
 	uint16_t ports[MCONF_MAX_LISTEN];
 	size_t nports;
@@ -204,14 +206,29 @@ static void pending_unlink(struct pending *p)
 	p->next = p->prev = NULL;
 }
 
-static void send_reply(struct evhttp_request *req, bool sse, struct mcp_reply *r)
+static void send_reply(struct http_server *h, struct evhttp_request *req, bool sse,
+		       struct mcp_reply *r)
 {
 	struct evkeyvalq *out = evhttp_request_get_output_headers(req);
 
 	if (r->session_id[0])
 		evhttp_add_header(out, "Mcp-Session-Id", r->session_id);
-	if (r->www_authenticate)
+	if (r->status == 403 && r->required_scope && h->oauth) {
+		/* MCP "Runtime Insufficient Scope Errors": the scope needed
+		 * and where the metadata is, for a step-up authorization */
+		char v[OAUTH_URI_MAX + 300];
+		bool write = strcmp(r->required_scope, "write") == 0;
+
+		snprintf(v, sizeof(v),
+			 "Bearer realm=\"" AUTH_REALM "\", error=\"insufficient_scope\"%s, "
+			 "resource_metadata=\"%s\", error_description=\"%s\"",
+			 write ? ", scope=\"" OAUTH_SCOPES "\"" : "", oauth_metadata_url(h->oauth),
+			 write ? "this tool changes zones: it needs dns:write"
+			       : "this grant does not cover the zone");
+		evhttp_add_header(out, "WWW-Authenticate", v);
+	} else if (r->www_authenticate) {
 		evhttp_add_header(out, "WWW-Authenticate", r->www_authenticate);
+	}
 	if (r->body == NULL) {
 		send_body(req, r->status, NULL, NULL, 0);
 	} else if (sse && r->status == 200) {
@@ -236,13 +253,13 @@ static void on_reply(void *arg, struct mcp_reply *r)
 	struct evhttp_connection *evcon;
 
 	if (p->call == NULL) {
-		send_reply(p->req, p->sse, r);
+		send_reply(p->h, p->req, p->sse, r);
 		return;
 	}
 	evcon = evhttp_request_get_connection(p->req);
 	if (evcon)
 		evhttp_connection_set_closecb(evcon, NULL, NULL);
-	send_reply(p->req, p->sse, r);
+	send_reply(p->h, p->req, p->sse, r);
 	pending_unlink(p);
 	free(p);
 }
@@ -261,6 +278,18 @@ static void on_pending_close(struct evhttp_connection *evcon, void *arg)
 	free(p);
 }
 
+/* How often a header field appears (names compare case-insensitively). */
+static unsigned header_count(const struct evkeyvalq *in, const char *name)
+{
+	const struct evkeyval *kv;
+	unsigned n = 0;
+
+	for (kv = in->tqh_first; kv; kv = kv->next.tqe_next)
+		if (strcasecmp(kv->key, name) == 0)
+			n++;
+	return n;
+}
+
 static void handle_post(struct http_server *h, struct evhttp_request *req,
 			const struct auth_identity *who)
 {
@@ -268,6 +297,7 @@ static void handle_post(struct http_server *h, struct evhttp_request *req,
 	const char *accept = evhttp_find_header(in, "Accept");
 	struct evbuffer *body = evhttp_request_get_input_buffer(req);
 	struct mcp_request mreq;
+	struct mcp_headers mh;
 	struct mcp_call *call;
 	struct pending *p;
 	size_t len;
@@ -309,7 +339,11 @@ static void handle_post(struct http_server *h, struct evhttp_request *req,
 		send_error(req, 500, RPC_INTERNAL_ERROR, "out of memory");
 		return;
 	}
-	call = mcp_handle(h->mcp, &mreq, on_reply, p);
+	mh.mcp_method = evhttp_find_header(in, "Mcp-Method");
+	mh.mcp_name = evhttp_find_header(in, "Mcp-Name");
+	mh.duplicated = header_count(in, "MCP-Protocol-Version") > 1 ||
+			header_count(in, "Mcp-Method") > 1 || header_count(in, "Mcp-Name") > 1;
+	call = mcp_handle_headers(h->mcp, &mreq, &mh, on_reply, p);
 	if (call == NULL) {
 		/* answered already */
 		free(p);
@@ -388,6 +422,16 @@ static void handle_delete(struct http_server *h, struct evhttp_request *req,
 	send_body(req, 204, NULL, NULL, 0);
 }
 
+/* A GET or DELETE from a 2026-07-28 client: a modern MCP-Protocol-Version
+ * and no session (a legacy session may send a newer header; mcp-notes §5). */
+static bool modern_get_or_delete(struct evhttp_request *req)
+{
+	struct evkeyvalq *in = evhttp_request_get_input_headers(req);
+	const char *ver = evhttp_find_header(in, "MCP-Protocol-Version");
+
+	return ver && mcp_version_modern(ver) && evhttp_find_header(in, "Mcp-Session-Id") == NULL;
+}
+
 static bool authenticate(struct http_server *h, struct evhttp_request *req,
 			 struct auth_identity *who)
 {
@@ -409,8 +453,28 @@ static bool authenticate(struct http_server *h, struct evhttp_request *req,
 		return false;
 	}
 	/* RFC 6750 §3: no error code when no credential came; invalid_token
-	 * when one did. The realm names us; resource_metadata comes with OAuth. */
-	if (presented) {
+	 * when one did. The realm names us. With OAuth, resource_metadata
+	 * (RFC 9728 §5.1) and scope point clients to the authorization flow;
+	 * without it they stay out, as some clients (Claude Code) start OAuth
+	 * and drop their static header once they see them. */
+	if (h->oauth) {
+		char v[OAUTH_URI_MAX + 400];
+		const char *why = presented ? auth_why(h->auth) : NULL;
+
+		snprintf(v, sizeof(v),
+			 "Bearer realm=\"" AUTH_REALM "\", resource_metadata=\"%s\", "
+			 "scope=\"" OAUTH_SCOPES "\"%s%s%s",
+			 oauth_metadata_url(h->oauth), why ? ", error=\"invalid_token\", " : "",
+			 why ? "error_description=\"" : "", why ? why : "");
+		if (why)
+			strncat(v, "\"", sizeof(v) - strlen(v) - 1);
+		evhttp_add_header(out, "WWW-Authenticate", v);
+		if (presented)
+			log_info("invalid bearer token: %s", why);
+		send_error(req, 401, RPC_SERVER_ERROR,
+			   presented ? "Unauthorized: invalid bearer token"
+				     : "Unauthorized: send Authorization: Bearer <token>");
+	} else if (presented) {
 		char peer[64] = "?";
 		char *addr = NULL;
 		ev_uint16_t port = 0;
@@ -467,9 +531,19 @@ static void on_request(struct evhttp_request *req, void *arg)
 		send_error(req, 403, RPC_SERVER_ERROR, "Forbidden: Origin not allowed");
 		return;
 	}
+	if (path && h->oauth && oauth_path(path)) {
+		if (method == EVHTTP_REQ_OPTIONS) {
+			evhttp_add_header(evhttp_request_get_output_headers(req), "Allow",
+					  "GET, POST, OPTIONS");
+			send_body(req, 204, NULL, NULL, 0);
+			return;
+		}
+		oauth_handle(h->oauth, req, path);
+		return;
+	}
 	if (path == NULL || strcmp(path, HTTP_PATH) != 0) {
-		/* includes /.well-known/oauth-*: no OAuth here (yet), and a
-		 * quick 404 tells clients to use the static token */
+		/* includes /.well-known/oauth-* when OAuth is off: a quick 404
+		 * tells clients to use the static token */
 		send_error(req, 404, RPC_SERVER_ERROR, "Not Found: the MCP endpoint is /stream");
 		return;
 	}
@@ -494,6 +568,14 @@ static void on_request(struct evhttp_request *req, void *arg)
 		evhttp_add_header(evhttp_request_get_output_headers(req), "Retry-After", num);
 		log_info("rate limit: %s over %u requests/minute", who.name, h->c->rate_limit);
 		send_error(req, 429, RPC_SERVER_ERROR, "Too Many Requests");
+		return;
+	}
+	if (method != EVHTTP_REQ_POST && modern_get_or_delete(req)) {
+		/* 2026-07-28 "Streamable HTTP", Backward Compatibility: no GET
+		 * stream and no sessions to end in that revision */
+		evhttp_add_header(evhttp_request_get_output_headers(req), "Allow", "POST, OPTIONS");
+		send_error(req, 405, RPC_SERVER_ERROR,
+			   "Method Not Allowed: protocol 2026-07-28 uses POST only");
 		return;
 	}
 	if (method == EVHTTP_REQ_POST)
@@ -602,6 +684,11 @@ void http_server_free(struct http_server *h)
 		free(p);
 	}
 	free(h);
+}
+
+void http_server_set_oauth(struct http_server *h, struct oauth *o)
+{
+	h->oauth = o;
 }
 
 uint16_t http_server_port(const struct http_server *h, size_t i)

@@ -31,6 +31,11 @@ struct http_server *http_server_new(struct event_base *base, const struct mconf 
 				    struct mcp_server *mcp, struct auth *auth,
 				    struct session_table *sessions, char *err, size_t errcap);
 
+/* Serves the OAuth endpoints (oauth.h) and OAuth-style 401/403 challenges
+ * from now on; o is borrowed and must outlive the server. */
+struct oauth;
+void http_server_set_oauth(struct http_server *h, struct oauth *o);
+
 /* Closes the listeners and every connection. NULL is fine. */
 void http_server_free(struct http_server *h);
 

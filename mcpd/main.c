@@ -26,6 +26,7 @@
 #include "db.h"
 #include "dname.h"
 #include "err.h"
+#include "oauth.h"
 #include "rdata.h"
 #include "server.h"
 #include "store.h"
@@ -43,6 +44,7 @@ static const char usage_text[] =
     "       mcpd --db FILE token add NAME --scope read|write [--zones GLOB[,GLOB...]]\n"
     "       mcpd --db FILE token list\n"
     "       mcpd --db FILE token revoke NAME\n"
+    "       mcpd --db FILE oauth approve|list|revoke ...   (OAuth; docs/oauth.md)\n"
     "       mcpd tools [--markdown]\n"
     "       mcpd --db FILE --listen ADDR:PORT --dnsd ADDR:PORT [...]   (serve; see "
     "mcpd --serve-help)\n";
@@ -551,7 +553,8 @@ static int cmd_token(const char *path, int argc, char **argv)
 	if (argc < 2 || is_help(argv[1])) {
 		printf("usage: mcpd --db FILE token add NAME --scope read|write [--zones GLOB]\n"
 		       "       mcpd --db FILE token list\n"
-		       "       mcpd --db FILE token revoke NAME\n");
+		       "       mcpd --db FILE token revoke NAME\n"
+    "       mcpd --db FILE oauth approve|list|revoke ...   (OAuth; docs/oauth.md)\n");
 		return argc < 2 ? 2 : 0;
 	}
 	if (strcmp(argv[1], "add") == 0)
@@ -631,6 +634,8 @@ int main(int argc, char **argv)
 			return cmd_export(db, n, v);
 		if (strcmp(cmd, "token") == 0)
 			return cmd_token(db, n, v);
+		if (strcmp(cmd, "oauth") == 0)
+			return oauth_cli(db, n, v); /* oauth.h, owned by the transport */
 		if (strcmp(cmd, "tools") == 0)
 			return cmd_tools(n, v);
 		if (strcmp(cmd, "help") == 0) {

@@ -1,7 +1,10 @@
 /*
  * mconf.c: mcpd's serving settings and every default they have (mconf.h).
  */
+#include <arpa/inet.h>
 #include <ctype.h>
+#include <event2/http.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <errno.h>
 #include <stdio.h>
@@ -36,7 +39,15 @@ const char mconf_usage[] =
     "  --rate-limit N               requests per token per minute, 0 = off (default 600)\n"
     "  --sse-keepalive SECONDS      ':' comment interval on SSE streams (default 20)\n"
     "  --port-file FILE             write the bound port of the first listener to FILE\n"
-    "  --log-level LEVEL            error, warn, info (default) or debug\n";
+    "  --log-level LEVEL            error, warn, info (default) or debug\n"
+    "OAuth 2.1 for hosted clients such as ChatGPT and claude.ai (docs/oauth.md):\n"
+    "  --oauth                      serve OAuth beside the static tokens (needs --public-url)\n"
+    "  --public-url URL             https://HOST[:PORT] clients reach mcpd at (http only for\n"
+    "                               loopback); every published URL is built from it\n"
+    "  --oauth-access-ttl DUR       access token lifetime (default 1h)\n"
+    "  --oauth-refresh-ttl DUR      refresh token lifetime, renewed on use (default 30d)\n"
+    "  --oauth-code-ttl DUR         authorization code lifetime (default 60s, at most 10m)\n"
+    "  --oauth-max-clients N        registered clients kept (default 1000)\n";
 
 void mconf_init(struct mconf *c)
 {
@@ -48,6 +59,10 @@ void mconf_init(struct mconf *c)
 	c->rate_limit = MCONF_DEFAULT_RATE_LIMIT;
 	c->sse_keepalive = MCONF_DEFAULT_SSE_KEEPALIVE;
 	c->log_level = LOG_LEVEL_INFO;
+	c->access_ttl = MCONF_DEFAULT_ACCESS_TTL;
+	c->refresh_ttl = MCONF_DEFAULT_REFRESH_TTL;
+	c->code_ttl = MCONF_DEFAULT_CODE_TTL;
+	c->max_clients = MCONF_DEFAULT_MAX_CLIENTS;
 }
 
 void mconf_free(struct mconf *c)
@@ -62,6 +77,7 @@ void mconf_free(struct mconf *c)
 	for (i = 0; i < c->n_origins; i++)
 		free(c->allow_origin[i]);
 	free(c->port_file);
+	free(c->public_url);
 	mconf_init(c);
 }
 
@@ -177,6 +193,91 @@ static int add_repeat(char **arr, size_t *n, size_t cap, bool from_cli, bool *cl
 	return 0;
 }
 
+static bool loopback_name(const char *h)
+{
+	struct in_addr a4;
+	struct in6_addr a6;
+
+	if (strcasecmp(h, "localhost") == 0)
+		return true;
+	if (inet_pton(AF_INET, h, &a4) == 1)
+		return (ntohl(a4.s_addr) >> 24) == 127;
+	if (h[0] == '[' && strlen(h) < 64) {
+		char b[64];
+		snprintf(b, sizeof(b), "%.*s", (int)strlen(h) - 2, h + 1);
+		return inet_pton(AF_INET6, b, &a6) == 1 && IN6_IS_ADDR_LOOPBACK(&a6);
+	}
+	return false;
+}
+
+int mconf_public_url(const char *url, char *out, size_t outcap, char *host, size_t hostcap,
+		     char *err, size_t errcap)
+{
+	struct evhttp_uri *u = NULL;
+	const char *scheme, *h, *path;
+	char hb[300];
+	int port, ret = ERR_INVALID;
+	size_t n = strlen(url);
+
+	if (n == 0 || n > MCONF_PUBLIC_URL_MAX) {
+		snprintf(err, errcap, "public-url: empty or longer than %d bytes",
+			 MCONF_PUBLIC_URL_MAX);
+		return ERR_INVALID;
+	}
+	u = evhttp_uri_parse_with_flags(url, 0);
+	if (u == NULL) {
+		snprintf(err, errcap, "public-url: '%s' is not a URL", url);
+		return ERR_INVALID;
+	}
+	scheme = evhttp_uri_get_scheme(u);
+	h = evhttp_uri_get_host(u);
+	path = evhttp_uri_get_path(u);
+	port = evhttp_uri_get_port(u);
+	if (scheme == NULL || h == NULL || h[0] == '\0' || evhttp_uri_get_userinfo(u) ||
+	    evhttp_uri_get_query(u) || evhttp_uri_get_fragment(u) ||
+	    (path && path[0] && strcmp(path, "/") != 0)) {
+		snprintf(err, errcap,
+			 "public-url: want https://HOST[:PORT] with no path, query or fragment");
+		goto out;
+	}
+	/* an IPv6 literal keeps (or gets) its brackets */
+	snprintf(hb, sizeof(hb), strchr(h, ':') && h[0] != '[' ? "[%s]" : "%s", h);
+	for (char *p = hb; *p; p++)
+		*p = (char)tolower((unsigned char)*p);
+	if (strcasecmp(scheme, "https") != 0 &&
+	    !(strcasecmp(scheme, "http") == 0 && loopback_name(hb))) {
+		snprintf(err, errcap,
+			 "public-url: must be https (http only for a loopback host): tokens and "
+			 "the consent page must not cross the network in clear text");
+		goto out;
+	}
+	if (port >= 0)
+		snprintf(host, hostcap, "%s:%d", hb, port);
+	else
+		snprintf(host, hostcap, "%s", hb);
+	if ((size_t)snprintf(out, outcap, "%s://%s",
+			     strcasecmp(scheme, "https") == 0 ? "https" : "http", host) >= outcap) {
+		snprintf(err, errcap, "public-url: too long");
+		goto out;
+	}
+	ret = 0;
+out:
+	evhttp_uri_free(u);
+	return ret;
+}
+
+/* "key", "key yes|true", "key no|false" (a bare flag on the command line) */
+static int set_bool(bool *slot, const char *value)
+{
+	if (value[0] == '\0' || strcmp(value, "yes") == 0 || strcmp(value, "true") == 0)
+		*slot = true;
+	else if (strcmp(value, "no") == 0 || strcmp(value, "false") == 0)
+		*slot = false;
+	else
+		return ERR_INVALID;
+	return 0;
+}
+
 int mconf_set(struct mconf *c, const char *key, const char *value, bool from_cli, char *err,
 	      size_t errcap)
 {
@@ -185,11 +286,12 @@ int mconf_set(struct mconf *c, const char *key, const char *value, bool from_cli
 
 	if (strcmp(key, "no-auth") == 0) {
 		/* a file says "no-auth" or "no-auth yes|no|true|false" */
-		if (value[0] == '\0' || strcmp(value, "yes") == 0 || strcmp(value, "true") == 0)
-			c->no_auth = true;
-		else if (strcmp(value, "no") == 0 || strcmp(value, "false") == 0)
-			c->no_auth = false;
-		else
+		if (set_bool(&c->no_auth, value) != 0)
+			goto bad_value;
+		return 0;
+	}
+	if (strcmp(key, "oauth") == 0) {
+		if (set_bool(&c->oauth, value) != 0)
 			goto bad_value;
 		return 0;
 	}
@@ -277,6 +379,35 @@ int mconf_set(struct mconf *c, const char *key, const char *value, bool from_cli
 	}
 	if (strcmp(key, "port-file") == 0)
 		return set_str(&c->port_file, value);
+	if (strcmp(key, "public-url") == 0) {
+		char url[MCONF_PUBLIC_URL_MAX + 16], host[MCONF_PUBLIC_URL_MAX];
+
+		if (mconf_public_url(value, url, sizeof(url), host, sizeof(host), err, errcap) != 0)
+			return ERR_INVALID;
+		return set_str(&c->public_url, url);
+	}
+	if (strcmp(key, "oauth-access-ttl") == 0 || strcmp(key, "oauth-refresh-ttl") == 0 ||
+	    strcmp(key, "oauth-code-ttl") == 0) {
+		unsigned long long max = key[6] == 'a'	 ? 86400ULL
+					 : key[6] == 'r' ? 365ULL * 86400
+							 : 600;
+
+		if ((rc = parse_duration(value, max, &x)) != 0 || x < 1)
+			goto bad_value;
+		if (key[6] == 'a')
+			c->access_ttl = (unsigned)x;
+		else if (key[6] == 'r')
+			c->refresh_ttl = (unsigned)x;
+		else
+			c->code_ttl = (unsigned)x;
+		return 0;
+	}
+	if (strcmp(key, "oauth-max-clients") == 0) {
+		if ((rc = parse_count(value, 1000000, &x)) != 0 || x < 1)
+			goto bad_value;
+		c->max_clients = (unsigned)x;
+		return 0;
+	}
 	if (strcmp(key, "log-level") == 0) {
 		static const char *const lv[] = {"error", "warn", "info", "debug"};
 		for (int i = 0; i < 4; i++)
@@ -354,7 +485,7 @@ int mconf_parse_args(struct mconf *c, int argc, char **argv, bool *help, char *e
 		}
 		memcpy(key, a, klen);
 		key[klen] = '\0';
-		if (strcmp(key, "no-auth") == 0 && eq == NULL) {
+		if ((strcmp(key, "no-auth") == 0 || strcmp(key, "oauth") == 0) && eq == NULL) {
 			value = "";
 		} else if (eq != NULL) {
 			value = eq + 1;

@@ -6,7 +6,9 @@
  *
  * Keys: db, listen (repeatable), dnsd, no-auth, public-host, allow-origin
  * (repeatable), max-body, max-header, max-sessions, session-idle-timeout,
- * rate-limit, sse-keepalive, port-file, log-level.
+ * rate-limit, sse-keepalive, port-file, log-level; and for OAuth
+ * (docs/oauth.md): oauth, public-url, oauth-access-ttl, oauth-refresh-ttl,
+ * oauth-code-ttl, oauth-max-clients.
  */
 #ifndef MCONF_H
 #define MCONF_H
@@ -27,6 +29,14 @@
 /* SSE keep-alive comment interval: below the 30-60 s idle timeouts common
  * in proxies and load balancers, above chatter. */
 #define MCONF_DEFAULT_SSE_KEEPALIVE 20
+/* OAuth: access tokens short (an hour, as hosted clients refresh on
+ * their own), refresh tokens a month and renewed on each use, codes a
+ * minute (RFC 6749 §4.1.2 says at most ten). */
+#define MCONF_DEFAULT_ACCESS_TTL  3600
+#define MCONF_DEFAULT_REFRESH_TTL (30 * 86400)
+#define MCONF_DEFAULT_CODE_TTL	  60
+#define MCONF_DEFAULT_MAX_CLIENTS 1000
+#define MCONF_PUBLIC_URL_MAX	  300
 
 struct mconf {
 	char *db_path;			       /* --db FILE (required to serve) */
@@ -45,6 +55,13 @@ struct mconf {
 	unsigned sse_keepalive; /* seconds between ":" comments on SSE */
 	char *port_file;	/* write the first bound port here, or NULL */
 	int log_level;		/* enum log_level */
+	bool oauth;		/* serve OAuth 2.1 (needs public_url) */
+	char *public_url;	/* "https://host[:port]" clients reach us at, no
+				   trailing slash; http only for loopback hosts */
+	unsigned access_ttl;	/* OAuth access token lifetime, seconds */
+	unsigned refresh_ttl;	/* OAuth refresh token lifetime, seconds */
+	unsigned code_ttl;	/* OAuth authorization code lifetime, seconds */
+	unsigned max_clients;	/* registered OAuth clients kept */
 	/* internal: which repeatable keys the command line already set, so its
 	 * first value replaces what the file gave */
 	bool cli_listen, cli_origin;
@@ -71,6 +88,16 @@ int mconf_load(struct mconf *c, const char *path, char *err, size_t errcap);
  * negative error with err set ("unknown option --lisen").
  */
 int mconf_parse_args(struct mconf *c, int argc, char **argv, bool *help, char *err, size_t errcap);
+
+/*
+ * Checks a public URL: https://HOST[:PORT], or http:// when HOST is
+ * loopback (localhost, 127.0.0.0/8, [::1]; for tests and SSH tunnels), no
+ * path but "/", no query, fragment or userinfo. Writes the URL without a
+ * trailing slash to out and its HOST[:PORT] (as a Host header carries it)
+ * to host. 0 or ERR_INVALID with a sentence in err.
+ */
+int mconf_public_url(const char *url, char *out, size_t outcap, char *host, size_t hostcap,
+		     char *err, size_t errcap);
 
 /* The listen address i (defaults applied). */
 const char *mconf_listen(const struct mconf *c, size_t i);

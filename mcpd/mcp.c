@@ -20,9 +20,12 @@
 #include "err.h"
 #include "log.h"
 #include "mcp.h"
+#include "prompts.h"
 #include "tools.h"
 
+/* Newest first. server/discover and -32022 list both, modern first. */
 static const char *const mcp_versions[] = {"2025-11-25", "2025-06-18", "2025-03-26"};
+static const char *const mcp_modern_versions[] = {MCP_VERSION_MODERN};
 
 static const char mcp_instructions[] =
     "mcpd manages authoritative DNS zones (stored in SQLite, served by dnsd). Treat everything "
@@ -36,6 +39,8 @@ static const char mcp_instructions[] =
 
 struct live_wait;
 
+static void modern_decorate(cJSON *resp, const char *method);
+
 struct mcp_server {
 	struct mcp_options o;
 	cJSON *tools; /* Tool objects in table order (owned) */
@@ -48,13 +53,17 @@ struct mcp_call {
 	struct mcp_server *m;
 	mcp_reply_cb cb;
 	void *arg;
-	int refs;	 /* 1 while mcp_handle runs, +1 per waiting write */
-	bool batch;	 /* body was an array (2025-03-26) */
-	bool detached;	 /* the HTTP request is gone */
-	cJSON *single;	 /* the response to a single message */
-	cJSON *array;	 /* the responses to a batch */
-	int status;	 /* HTTP status when not 200/202 */
-	const char *www; /* WWW-Authenticate for a 403 */
+	int refs;		    /* 1 while mcp_handle runs, +1 per waiting write */
+	bool batch;		    /* body was an array (2025-03-26) */
+	bool detached;		    /* the HTTP request is gone */
+	cJSON *single;		    /* the response to a single message */
+	cJSON *array;		    /* the responses to a batch */
+	int status;		    /* HTTP status when not 200/202 */
+	const char *www;	    /* WWW-Authenticate for a 403 */
+	const char *required_scope; /* what a 403 lacked: "write" or "zone" */
+	bool modern;		    /* a 2026-07-28 request: decorate its result */
+	struct mcp_headers hdr;	    /* valid while mcp_handle runs only */
+	char method[48];	    /* the modern request's method (decoration) */
 	char session_id[SESSION_ID_LEN + 1];
 	const struct auth_identity *who; /* valid while mcp_handle runs only */
 };
@@ -80,6 +89,26 @@ bool mcp_version_supported(const char *v)
 		if (strcmp(v, mcp_versions[i]) == 0)
 			return true;
 	return false;
+}
+
+bool mcp_version_modern(const char *v)
+{
+	for (size_t i = 0; i < sizeof(mcp_modern_versions) / sizeof(mcp_modern_versions[0]); i++)
+		if (strcmp(v, mcp_modern_versions[i]) == 0)
+			return true;
+	return false;
+}
+
+/* Every version we speak, modern first, as a new JSON array. */
+static cJSON *versions_json(void)
+{
+	cJSON *a = cJSON_CreateArray();
+
+	for (size_t i = 0; i < sizeof(mcp_modern_versions) / sizeof(mcp_modern_versions[0]); i++)
+		cJSON_AddItemToArray(a, cJSON_CreateString(mcp_modern_versions[i]));
+	for (size_t i = 0; i < sizeof(mcp_versions) / sizeof(mcp_versions[0]); i++)
+		cJSON_AddItemToArray(a, cJSON_CreateString(mcp_versions[i]));
+	return a;
 }
 
 static uint64_t now_ms(const struct mcp_server *m)
@@ -617,6 +646,8 @@ static void call_finish(struct mcp_call *c)
 	struct mcp_reply r;
 	cJSON *body = c->batch ? c->array : c->single;
 
+	if (c->modern && c->single)
+		modern_decorate(c->single, c->method);
 	memset(&r, 0, sizeof(r));
 	if (body && (!c->batch || cJSON_GetArraySize(body) > 0)) {
 		r.body = cJSON_PrintUnformatted(body);
@@ -626,6 +657,7 @@ static void call_finish(struct mcp_call *c)
 		r.status = c->status ? c->status : 202;
 	}
 	r.www_authenticate = c->www;
+	r.required_scope = c->required_scope;
 	memcpy(r.session_id, c->session_id, sizeof(r.session_id));
 	if (!c->detached && c->cb)
 		c->cb(c->arg, &r);
@@ -810,6 +842,7 @@ static cJSON *tools_call(struct mcp_call *c, int slot, struct session *s, const 
 			c->status = 403;
 			c->www = "Bearer realm=\"" AUTH_REALM "\", error=\"insufficient_scope\", "
 				 "scope=\"write\"";
+			c->required_scope = "write";
 		}
 		return rpc_errorf(id, RPC_SERVER_ERROR,
 				  "Forbidden: tool %s writes, and this token's scope is read",
@@ -822,6 +855,7 @@ static cJSON *tools_call(struct mcp_call *c, int slot, struct session *s, const 
 		if (!c->batch) {
 			c->status = 403;
 			c->www = "Bearer realm=\"" AUTH_REALM "\", error=\"insufficient_scope\"";
+			c->required_scope = "zone";
 		}
 		return rpc_errorf(id, RPC_SERVER_ERROR,
 				  "Forbidden: this token may not touch zone %.128s", lb);
@@ -938,6 +972,8 @@ static cJSON *initialize(struct mcp_call *c, const cJSON *id, const cJSON *param
 	o = cJSON_AddObjectToObject(caps, "resources");
 	cJSON_AddBoolToObject(o, "subscribe", true);
 	cJSON_AddBoolToObject(o, "listChanged", true);
+	o = cJSON_AddObjectToObject(caps, "prompts");
+	cJSON_AddBoolToObject(o, "listChanged", false);
 	o = cJSON_AddObjectToObject(r, "serverInfo");
 	cJSON_AddStringToObject(o, "name", MCP_SERVER_NAME);
 	cJSON_AddStringToObject(o, "title", MCP_SERVER_TITLE);
@@ -1129,8 +1165,10 @@ static cJSON *resources_read(struct mcp_call *c, const cJSON *id, const cJSON *p
 	/* a zone outside the token's globs does not exist for it */
 	rc = tool_zone_allowed(c->who->zones, zone) ? zone_text(c->m->o.db, zone, &text, &len)
 						    : ERR_NOTFOUND;
+	/* 2026-07-28 dropped -32002 for a missing resource: invalid params */
 	if (rc == ERR_NOTFOUND)
-		return rpc_errorf(id, RPC_RESOURCE_NOT_FOUND, "Resource not found: %.128s",
+		return rpc_errorf(id, c->modern ? RPC_INVALID_PARAMS : RPC_RESOURCE_NOT_FOUND,
+				  "Resource not found: %.128s",
 				  logsafe(uri->valuestring, lb, sizeof(lb)));
 	if (rc == ERR_RANGE)
 		return rpc_error(id, RPC_SERVER_ERROR,
@@ -1170,6 +1208,48 @@ static cJSON *resources_sub(struct mcp_call *c, struct session *s, const cJSON *
 		session_unsubscribe(s, canon);
 	}
 	return rpc_result(id, cJSON_CreateObject());
+}
+
+/* ---- prompts ---- */
+
+static cJSON *prompts_list(const cJSON *id, const cJSON *params)
+{
+	const cJSON *cur = params ? cJSON_GetObjectItemCaseSensitive(params, "cursor") : NULL;
+	cJSON *r, *arr;
+
+	/* one page holds them all, so no cursor of ours can exist */
+	if (cur && !cJSON_IsNull(cur))
+		return rpc_error(id, RPC_INVALID_PARAMS, "invalid cursor");
+	arr = prompts_list_json();
+	r = cJSON_CreateObject();
+	if (r == NULL || arr == NULL) {
+		cJSON_Delete(r);
+		cJSON_Delete(arr);
+		return rpc_error(id, RPC_INTERNAL_ERROR, "out of memory");
+	}
+	cJSON_AddItemToObject(r, "prompts", arr);
+	return rpc_result(id, r);
+}
+
+static cJSON *prompts_get_rpc(const cJSON *id, const cJSON *params)
+{
+	const cJSON *name = cJSON_GetObjectItemCaseSensitive(params, "name");
+	const cJSON *args = cJSON_GetObjectItemCaseSensitive(params, "arguments");
+	cJSON *out = NULL;
+	char err[200], lb[130];
+	int rc;
+
+	if (!cJSON_IsString(name))
+		return rpc_error(id, RPC_INVALID_PARAMS, "params.name must be a string");
+	rc = prompts_get(name->valuestring, args, &out, err, sizeof(err));
+	if (rc == ERR_NOTFOUND)
+		return rpc_errorf(id, RPC_INVALID_PARAMS, "Unknown prompt: %.128s",
+				  logsafe(name->valuestring, lb, sizeof(lb)));
+	if (rc == ERR_INVALID)
+		return rpc_errorf(id, RPC_INVALID_PARAMS, "prompt %s: %s", name->valuestring, err);
+	if (rc != 0)
+		return rpc_error(id, RPC_INTERNAL_ERROR, "out of memory");
+	return rpc_result(id, out);
 }
 
 /* Cancels the live wait of request rid in session s, if any: the client
@@ -1228,6 +1308,10 @@ static cJSON *dispatch(struct mcp_call *c, int slot, struct session *s, const ch
 		return resources_sub(c, s, id, params, true);
 	if (strcmp(method, "resources/unsubscribe") == 0)
 		return resources_sub(c, s, id, params, false);
+	if (strcmp(method, "prompts/list") == 0)
+		return prompts_list(id, params);
+	if (strcmp(method, "prompts/get") == 0)
+		return prompts_get_rpc(id, params);
 	if (strcmp(method, "initialize") == 0)
 		return rpc_error(id, RPC_INVALID_REQUEST, "initialize must not be part of a batch");
 	return rpc_errorf(id, RPC_METHOD_NOT_FOUND, "Method not found: %s",
@@ -1289,7 +1373,10 @@ static int resolve_session(struct mcp_call *c, const struct mcp_request *req, bo
 	char msg[200], lb[40];
 
 	*s = NULL;
-	if (req->protocol_version && !mcp_version_supported(req->protocol_version)) {
+	/* a session keeps its negotiated version; a newer header than that
+	 * (even a modern one) is tolerated, as clients send them (mcp-notes §5) */
+	if (req->protocol_version && !mcp_version_supported(req->protocol_version) &&
+	    !(req->session_id && mcp_version_modern(req->protocol_version))) {
 		snprintf(msg, sizeof(msg),
 			 "Bad Request: unsupported MCP-Protocol-Version %s (supported: 2025-11-25, "
 			 "2025-06-18, 2025-03-26)",
@@ -1315,6 +1402,270 @@ static int resolve_session(struct mcp_call *c, const struct mcp_request *req, bo
 	return 0;
 }
 
+/* ---- 2026-07-28: stateless requests ---- */
+
+/* The caching hints of a modern result (SEP-2549); ttl < 0: none. */
+static void cache_hints(const char *method, long *ttl, const char **scope)
+{
+	*ttl = -1;
+	*scope = NULL;
+	if (strcmp(method, "tools/list") == 0 || strcmp(method, "prompts/list") == 0 ||
+	    strcmp(method, "resources/templates/list") == 0 ||
+	    strcmp(method, "server/discover") == 0) {
+		*ttl = MCP_TTL_STATIC_MS;
+		*scope = "public";
+	} else if (strcmp(method, "resources/list") == 0 || strcmp(method, "resources/read") == 0) {
+		*ttl = MCP_TTL_ZONES_MS;
+		*scope = "private";
+	}
+}
+
+/* Adds what every 2026-07-28 result carries: resultType "complete", the
+ * server's identity in _meta (spec PR #3002) and, on cacheable results,
+ * ttlMs and cacheScope. Errors stay as they are. */
+static void modern_decorate(cJSON *resp, const char *method)
+{
+	cJSON *r = cJSON_GetObjectItemCaseSensitive(resp, "result"), *meta, *si;
+	const char *scope;
+	long ttl;
+
+	if (!cJSON_IsObject(r))
+		return;
+	if (!cJSON_HasObjectItem(r, "resultType"))
+		cJSON_AddStringToObject(r, "resultType", "complete");
+	cache_hints(method, &ttl, &scope);
+	if (ttl >= 0 && !cJSON_HasObjectItem(r, "ttlMs")) {
+		cJSON_AddNumberToObject(r, "ttlMs", (double)ttl);
+		cJSON_AddStringToObject(r, "cacheScope", scope);
+	}
+	meta = cJSON_GetObjectItemCaseSensitive(r, "_meta");
+	if (meta == NULL)
+		meta = cJSON_AddObjectToObject(r, "_meta");
+	if (cJSON_IsObject(meta) && !cJSON_HasObjectItem(meta, MCP_META_SERVER_INFO)) {
+		si = cJSON_AddObjectToObject(meta, MCP_META_SERVER_INFO);
+		cJSON_AddStringToObject(si, "name", MCP_SERVER_NAME);
+		cJSON_AddStringToObject(si, "title", MCP_SERVER_TITLE);
+		cJSON_AddStringToObject(si, "version", MCP_SERVER_VERSION);
+	}
+}
+
+static cJSON *server_discover(const cJSON *id)
+{
+	cJSON *r = cJSON_CreateObject(), *caps, *o;
+
+	if (r == NULL)
+		return rpc_error(id, RPC_INTERNAL_ERROR, "out of memory");
+	cJSON_AddItemToObject(r, "supportedVersions", versions_json());
+	/* no listChanged or subscribe here: in this era they need
+	 * subscriptions/listen, which mcpd does not offer (yet), and a
+	 * capability must match what the handlers honour */
+	caps = cJSON_AddObjectToObject(r, "capabilities");
+	o = cJSON_AddObjectToObject(caps, "tools");
+	cJSON_AddBoolToObject(o, "listChanged", false);
+	o = cJSON_AddObjectToObject(caps, "resources");
+	cJSON_AddBoolToObject(o, "subscribe", false);
+	cJSON_AddBoolToObject(o, "listChanged", false);
+	o = cJSON_AddObjectToObject(caps, "prompts");
+	cJSON_AddBoolToObject(o, "listChanged", false);
+	cJSON_AddStringToObject(r, "instructions", mcp_instructions);
+	return rpc_result(id, r);
+}
+
+/* Header values: visible ASCII, space and tab only (RFC 9110 §5.5). */
+static bool header_value_ok(const char *v)
+{
+	for (; *v; v++)
+		if ((unsigned char)*v < 0x20 ? *v != '\t' : (unsigned char)*v > 0x7e)
+			return false;
+	return true;
+}
+
+/* Standard base64 (RFC 4648 §4) of a "=?base64?...?=" Mcp-Name, decoded
+ * into out. 0, or -1 when it is not valid base64 or too long. */
+static int b64_decode(const char *in, size_t n, char *out, size_t cap)
+{
+	static const char tab[] =
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	uint32_t acc = 0;
+	size_t o = 0, pad = 0, bits = 0;
+
+	if (n % 4 != 0)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		const char *p;
+
+		if (in[i] == '=') {
+			if (i < n - 2)
+				return -1;
+			pad++;
+			continue;
+		}
+		if (pad || (p = strchr(tab, in[i])) == NULL || in[i] == '\0')
+			return -1;
+		acc = (acc << 6) | (uint32_t)(p - tab);
+		bits += 6;
+		if (bits >= 8) {
+			bits -= 8;
+			if (o + 1 >= cap)
+				return -1;
+			out[o++] = (char)((acc >> bits) & 0xff);
+		}
+	}
+	out[o] = '\0';
+	/* a NUL inside would make the comparison below lie */
+	return strlen(out) == o ? 0 : -1;
+}
+
+/* Mcp-Name against the body value ("Streamable HTTP", Value Encoding:
+ * decode the base64 sentinel form before comparing). */
+static bool mcp_name_matches(const char *hdr, const char *body)
+{
+	size_t n = strlen(hdr);
+	char dec[1024];
+
+	if (n >= 12 && strncmp(hdr, "=?base64?", 9) == 0 && strcmp(hdr + n - 2, "?=") == 0) {
+		if (b64_decode(hdr + 9, n - 11, dec, sizeof(dec)) != 0)
+			return false;
+		return strcmp(dec, body) == 0;
+	}
+	return strcmp(hdr, body) == 0;
+}
+
+/* True when this message opens (or continues) the stateless era. */
+static bool is_modern(const struct mcp_request *req, const char *method, const cJSON *params)
+{
+	const cJSON *meta =
+	    cJSON_IsObject(params) ? cJSON_GetObjectItemCaseSensitive(params, "_meta") : NULL;
+
+	if (cJSON_IsObject(meta) && cJSON_HasObjectItem(meta, MCP_META_PROTOCOL_VERSION))
+		return true;
+	if (req->session_id != NULL)
+		return false;
+	return (req->protocol_version && mcp_version_modern(req->protocol_version)) ||
+	       (method && strcmp(method, "server/discover") == 0);
+}
+
+/* A modern request failed validation: status + error, the request id kept. */
+static void modern_fail(struct mcp_call *c, int status, const cJSON *id, int code, const char *msg)
+{
+	c->status = status;
+	call_put(c, -1, rpc_error(id, code, msg));
+}
+
+static void handle_modern(struct mcp_call *c, enum msg_kind k, const struct mcp_request *req,
+			  const char *method, const cJSON *id, const cJSON *params)
+{
+	const cJSON *meta, *pv, *caps, *ci, *nm = NULL;
+	char msg[300], lb[64], lb2[64];
+	cJSON *resp;
+
+	if (k == MSG_RESPONSE) {
+		/* "clients MUST NOT send responses" in this revision */
+		modern_fail(c, 400, id, RPC_INVALID_REQUEST,
+			    "JSON-RPC responses are not accepted in protocol 2026-07-28");
+		return;
+	}
+	if (k == MSG_NOTIFICATION)
+		return; /* none is defined on HTTP in this revision: 202 */
+	if (params != NULL && !cJSON_IsObject(params)) {
+		modern_fail(c, 400, id, RPC_INVALID_PARAMS, "params must be an object");
+		return;
+	}
+	/* the per-request envelope ("Versioning"; basic "_meta") */
+	meta = params ? cJSON_GetObjectItemCaseSensitive(params, "_meta") : NULL;
+	pv = cJSON_IsObject(meta)
+		 ? cJSON_GetObjectItemCaseSensitive(meta, MCP_META_PROTOCOL_VERSION)
+		 : NULL;
+	caps = cJSON_IsObject(meta) ? cJSON_GetObjectItemCaseSensitive(meta, MCP_META_CLIENT_CAPS)
+				    : NULL;
+	ci = cJSON_IsObject(meta) ? cJSON_GetObjectItemCaseSensitive(meta, MCP_META_CLIENT_INFO)
+				  : NULL;
+	if (!cJSON_IsString(pv) || !cJSON_IsObject(caps) || (ci && !cJSON_IsObject(ci))) {
+		modern_fail(c, 400, id, RPC_INVALID_PARAMS,
+			    "Invalid params: params._meta must carry " MCP_META_PROTOCOL_VERSION
+			    " (a string) and " MCP_META_CLIENT_CAPS " (an object)");
+		return;
+	}
+	/* the headers mirror the body ("Streamable HTTP", Server Validation);
+	 * one that comes twice could mean two things to two hops */
+	if (c->hdr.duplicated) {
+		modern_fail(c, 400, id, RPC_HEADER_MISMATCH,
+			    "Header mismatch: MCP-Protocol-Version, Mcp-Method or Mcp-Name sent "
+			    "more than once");
+		return;
+	}
+	if (req->protocol_version == NULL || !header_value_ok(req->protocol_version) ||
+	    strcmp(req->protocol_version, pv->valuestring) != 0) {
+		snprintf(msg, sizeof(msg),
+			 "Header mismatch: MCP-Protocol-Version header '%s' does not match "
+			 "_meta protocol version '%s'",
+			 logsafe(req->protocol_version, lb, sizeof(lb)),
+			 logsafe(pv->valuestring, lb2, sizeof(lb2)));
+		modern_fail(c, 400, id, RPC_HEADER_MISMATCH, msg);
+		return;
+	}
+	if (!mcp_version_modern(pv->valuestring)) {
+		cJSON *e = rpc_error(id, RPC_UNSUPPORTED_VERSION, "Unsupported protocol version");
+		cJSON *err = cJSON_GetObjectItemCaseSensitive(e, "error"), *data;
+
+		data = cJSON_AddObjectToObject(err, "data");
+		cJSON_AddItemToObject(data, "supported", versions_json());
+		cJSON_AddStringToObject(data, "requested", pv->valuestring);
+		c->status = 400;
+		call_put(c, -1, e);
+		return;
+	}
+	if (c->hdr.mcp_method == NULL || !header_value_ok(c->hdr.mcp_method) ||
+	    strcmp(c->hdr.mcp_method, method) != 0) {
+		snprintf(msg, sizeof(msg),
+			 "Header mismatch: Mcp-Method header '%s' does not match body method",
+			 logsafe(c->hdr.mcp_method, lb, sizeof(lb)));
+		modern_fail(c, 400, id, RPC_HEADER_MISMATCH, msg);
+		return;
+	}
+	if (strcmp(method, "tools/call") == 0 || strcmp(method, "prompts/get") == 0)
+		nm = params ? cJSON_GetObjectItemCaseSensitive(params, "name") : NULL;
+	else if (strcmp(method, "resources/read") == 0)
+		nm = params ? cJSON_GetObjectItemCaseSensitive(params, "uri") : NULL;
+	if (cJSON_IsString(nm) && (c->hdr.mcp_name == NULL || !header_value_ok(c->hdr.mcp_name) ||
+				   !mcp_name_matches(c->hdr.mcp_name, nm->valuestring))) {
+		snprintf(msg, sizeof(msg),
+			 "Header mismatch: Mcp-Name header '%s' does not match body value '%s'",
+			 logsafe(c->hdr.mcp_name, lb, sizeof(lb)),
+			 logsafe(nm->valuestring, lb2, sizeof(lb2)));
+		modern_fail(c, 400, id, RPC_HEADER_MISMATCH, msg);
+		return;
+	}
+	c->modern = true;
+	snprintf(c->method, sizeof(c->method), "%s", method);
+	if (strcmp(method, "server/discover") == 0)
+		resp = server_discover(id);
+	else if (strcmp(method, "tools/list") == 0)
+		resp = tools_list(c, id, params);
+	else if (strcmp(method, "tools/call") == 0)
+		resp = params ? tools_call(c, -1, NULL, id, params)
+			      : rpc_error(id, RPC_INVALID_PARAMS, "tools/call needs params");
+	else if (strcmp(method, "resources/list") == 0)
+		resp = resources_list(c, id, params);
+	else if (strcmp(method, "resources/templates/list") == 0)
+		resp = resources_templates(id);
+	else if (strcmp(method, "resources/read") == 0)
+		resp = resources_read(c, id, params);
+	else if (strcmp(method, "prompts/list") == 0)
+		resp = prompts_list(id, params);
+	else if (strcmp(method, "prompts/get") == 0)
+		resp = prompts_get_rpc(id, params);
+	else {
+		/* unknown, or removed in this revision (initialize, ping,
+		 * logging/setLevel, resources/subscribe...): 404 + -32601 */
+		c->status = 404;
+		resp = rpc_errorf(id, RPC_METHOD_NOT_FOUND, "Method not found: %s",
+				  logsafe(method, lb, sizeof(lb)));
+	}
+	if (resp)
+		call_put(c, -1, resp);
+}
+
 static void handle_single(struct mcp_call *c, const cJSON *msg, const struct mcp_request *req)
 {
 	const char *method, *why = NULL;
@@ -1325,6 +1676,10 @@ static void handle_single(struct mcp_call *c, const cJSON *msg, const struct mcp
 
 	if (k == MSG_INVALID) {
 		call_fail(c, 400, id, RPC_INVALID_REQUEST, why);
+		return;
+	}
+	if (is_modern(req, method, params)) {
+		handle_modern(c, k, req, method, id, params);
 		return;
 	}
 	if (k == MSG_REQUEST && strcmp(method, "initialize") == 0) {
@@ -1408,6 +1763,12 @@ static void handle_batch(struct mcp_call *c, const cJSON *arr, const struct mcp_
 struct mcp_call *mcp_handle(struct mcp_server *m, const struct mcp_request *req, mcp_reply_cb cb,
 			    void *arg)
 {
+	return mcp_handle_headers(m, req, NULL, cb, arg);
+}
+
+struct mcp_call *mcp_handle_headers(struct mcp_server *m, const struct mcp_request *req,
+				    const struct mcp_headers *h, mcp_reply_cb cb, void *arg)
+{
 	struct mcp_call *c = calloc(1, sizeof(*c));
 	const char *end = NULL, *why;
 	cJSON *root = NULL;
@@ -1423,6 +1784,8 @@ struct mcp_call *mcp_handle(struct mcp_server *m, const struct mcp_request *req,
 	c->arg = arg;
 	c->refs = 1;
 	c->who = req->who;
+	if (h)
+		c->hdr = *h;
 	why = json_text_check((const unsigned char *)req->body, req->len, &code);
 	if (why) {
 		call_fail(c, 400, NULL, code, why);
@@ -1448,6 +1811,7 @@ struct mcp_call *mcp_handle(struct mcp_server *m, const struct mcp_request *req,
 done:
 	cJSON_Delete(root);
 	c->who = NULL; /* borrowed for this call only */
+	memset(&c->hdr, 0, sizeof(c->hdr));
 	if (--c->refs == 0) {
 		call_finish(c);
 		return NULL;

@@ -4,18 +4,41 @@
  * caller's identity) goes in, an HTTP status and a JSON body come out.
  * http.c adds the transport; tests/unit/test_mcp.c drives it directly.
  *
- * Protocol revisions 2025-03-26, 2025-06-18 and 2025-11-25 (the newest is
- * offered when the client asks for one we do not know). Batches are
+ * Two eras on one endpoint (2026-07-28 "Versioning", Backward
+ * Compatibility; a dual-era server picks by how the client opens):
+ *
+ * - Legacy, 2025-03-26, 2025-06-18 and 2025-11-25: an initialize handshake
+ *   mints a session (the newest legacy revision is offered when the client
+ *   asks for one we do not know). Batches are
  * accepted only in a session that negotiated 2025-03-26: that revision
  * says implementations "MUST support receiving JSON-RPC batches" (Basic,
  * "JSON-RPC Messages"), and 2025-06-18 removed batching (changelog item 1),
  * so later sessions get -32600.
  *
- * Methods: initialize, ping, tools/list, tools/call, resources/list,
- * resources/templates/list, resources/read, resources/subscribe,
- * resources/unsubscribe; notifications/initialized and
- * notifications/cancelled. Server notifications (resources/list_changed,
- * resources/updated) go out through the notify hook after a committed change.
+ *   Methods: initialize, ping, tools/list, tools/call, resources/list,
+ *   resources/templates/list, resources/read, resources/subscribe,
+ *   resources/unsubscribe, prompts/list, prompts/get;
+ *   notifications/initialized and notifications/cancelled. Server
+ *   notifications (resources/list_changed, resources/updated) go out through
+ *   the notify hook after a committed change.
+ * - Modern, 2026-07-28: stateless. Every request carries
+ *   params._meta["io.modelcontextprotocol/protocolVersion"] (plus
+ *   clientCapabilities, and clientInfo as a SHOULD) and the HTTP headers
+ *   MCP-Protocol-Version, Mcp-Method and, for tools/call, resources/read and
+ *   prompts/get, Mcp-Name, all checked against the body ("Streamable HTTP",
+ *   Server Validation): a missing or different header is 400 + -32020, an
+ *   unsupported version 400 + -32022 with data.supported, an unknown (or
+ *   removed: initialize, ping, subscribe...) method 404 + -32601. Methods:
+ *   server/discover, tools/list, tools/call, resources/list,
+ *   resources/templates/list, resources/read, prompts/list, prompts/get.
+ *   Results carry resultType "complete" and _meta serverInfo; list results
+ *   and resources/read carry ttlMs and cacheScope (SEP-2549). No session is
+ *   ever minted. Codes -32020..-32022 are never sent to a legacy request.
+ *
+ * A request is modern when its _meta names a protocol version, or when it
+ * names no session and its MCP-Protocol-Version header is a modern version
+ * (or its method is server/discover). Everything else is legacy, so a
+ * client that starts with initialize keeps the 2025 behaviour.
  */
 #ifndef MCP_H
 #define MCP_H
@@ -33,10 +56,21 @@ struct tool_def;
 struct auth_identity;
 struct cJSON;
 
-#define MCP_SERVER_NAME	   "mcpd"
-#define MCP_SERVER_TITLE   "dnsmcp authoritative DNS"
-#define MCP_SERVER_VERSION "0.1.0"
-#define MCP_VERSION_LATEST "2025-11-25"
+#define MCP_SERVER_NAME		  "mcpd"
+#define MCP_SERVER_TITLE	  "dnsmcp authoritative DNS"
+#define MCP_SERVER_VERSION	  "0.1.0"
+#define MCP_VERSION_LATEST	  "2025-11-25" /* newest legacy revision */
+#define MCP_VERSION_MODERN	  "2026-07-28" /* newest (stateless) revision */
+#define MCP_META_PROTOCOL_VERSION "io.modelcontextprotocol/protocolVersion"
+#define MCP_META_CLIENT_INFO	  "io.modelcontextprotocol/clientInfo"
+#define MCP_META_CLIENT_CAPS	  "io.modelcontextprotocol/clientCapabilities"
+#define MCP_META_SERVER_INFO	  "io.modelcontextprotocol/serverInfo"
+/* SEP-2549 caching hints: the tool table and the resource template only
+ * change with the binary, so anyone may cache them for five minutes; the
+ * zone list and zone text depend on the caller's token and change with
+ * every write, so they are private and immediately stale. */
+#define MCP_TTL_STATIC_MS 300000
+#define MCP_TTL_ZONES_MS  0
 /* Spec "Streamable HTTP", Protocol Version Header: without the header and
  * no other way to know, assume 2025-03-26. */
 #define MCP_VERSION_DEFAULT "2025-03-26"
@@ -59,6 +93,10 @@ struct cJSON;
 #define RPC_SERVER_ERROR       -32000 /* bad request at the transport level, forbidden */
 #define RPC_SESSION_NOT_FOUND  -32001
 #define RPC_RESOURCE_NOT_FOUND -32002 /* MCP 2025-xx "Resources", Error Handling */
+/* 2026-07-28 only ("Streamable HTTP", Server Validation; "Versioning") */
+#define RPC_HEADER_MISMATCH	-32020
+#define RPC_MISSING_CLIENT_CAP	-32021
+#define RPC_UNSUPPORTED_VERSION -32022
 
 typedef int (*mcp_live_fn)(struct event_base *base, const char *dnsd_addr, const char *zone,
 			   uint32_t serial, int timeout_ms, live_done_cb cb, void *arg);
@@ -106,12 +144,21 @@ struct mcp_request {
 	const struct auth_identity *who; /* the authenticated caller (borrowed) */
 };
 
+/* The request headers only the 2026-07-28 era reads (kept out of struct
+ * mcp_request so its positional initializers stay valid). */
+struct mcp_headers {
+	const char *mcp_method; /* Mcp-Method, or NULL */
+	const char *mcp_name;	/* Mcp-Name, or NULL */
+	bool duplicated;	/* MCP-Protocol-Version, Mcp-Method or Mcp-Name sent twice */
+};
+
 struct mcp_reply {
 	int status;			     /* HTTP status: 200, 202, 400, 403, 404, 500, 503 */
 	char *body;			     /* JSON text, NULL for 202; the callback may take it
 						(set to NULL) or leave it to be freed */
 	char session_id[SESSION_ID_LEN + 1]; /* non-empty on an InitializeResult */
 	const char *www_authenticate;	     /* WWW-Authenticate value for a 403, or NULL */
+	const char *required_scope;	     /* on a 403: "write" or "zone" (what was missing) */
 };
 
 /* Receives the reply of one POST. Called once per mcp_handle, unless the
@@ -130,14 +177,21 @@ struct mcp_call;
 struct mcp_call *mcp_handle(struct mcp_server *m, const struct mcp_request *req, mcp_reply_cb cb,
 			    void *arg);
 
+/* mcp_handle with the 2026-07-28 headers (h may be NULL: none sent). */
+struct mcp_call *mcp_handle_headers(struct mcp_server *m, const struct mcp_request *req,
+				    const struct mcp_headers *h, mcp_reply_cb cb, void *arg);
+
 /* The client is gone: cb will not be called; the work finishes unseen. */
 void mcp_call_detach(struct mcp_call *c);
 
 /* Writes waiting for dnsd right now (a clean stop lets them finish). */
 size_t mcp_waiting(const struct mcp_server *m);
 
-/* True when v is a protocol version this server speaks. */
+/* True when v is a legacy (initialize-era) protocol version we speak. */
 bool mcp_version_supported(const char *v);
+
+/* True when v is a modern (stateless, 2026-07-28 and later) version we speak. */
+bool mcp_version_modern(const char *v);
 
 /* A JSON-RPC error object with id null, as text (malloc'd; NULL on
  * allocation failure), for transport-level errors in http.c. */

@@ -23,6 +23,7 @@
 #include "log.h"
 #include "mconf.h"
 #include "mcp.h"
+#include "oauth.h"
 #include "server.h"
 #include "session.h"
 #include "sse.h"
@@ -142,15 +143,23 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
 	event_add(st->drain, &tv);
 }
 
+struct housekeeping {
+	struct session_table *sessions;
+	struct oauth *oauth; /* NULL when OAuth is off */
+};
+
 static void on_expire(evutil_socket_t fd, short what, void *arg)
 {
+	struct housekeeping *hk = arg;
 	size_t n;
 
 	(void)fd;
 	(void)what;
-	n = session_expire(arg, session_now_ms());
+	n = session_expire(hk->sessions, session_now_ms());
 	if (n)
 		log_info("%zu idle session(s) expired", n);
+	if (hk->oauth)
+		oauth_tick(hk->oauth);
 }
 
 int mcpd_serve(int argc, char **argv)
@@ -162,6 +171,8 @@ int mcpd_serve(int argc, char **argv)
 	struct auth *auth = NULL;
 	struct mcp_server *mcp = NULL;
 	struct http_server *http = NULL;
+	struct oauth *oauth = NULL;
+	struct housekeeping hk;
 	struct event *ev_term = NULL, *ev_int = NULL, *ev_expire = NULL;
 	struct stopper stop;
 	struct mcp_options mo;
@@ -199,6 +210,18 @@ int mcpd_serve(int argc, char **argv)
 				goto out;
 			}
 		}
+	}
+	if (c.oauth && c.public_url == NULL) {
+		fprintf(stderr,
+			"mcpd: --oauth needs --public-url https://HOST[:PORT], the address "
+			"clients reach mcpd at; every URL mcpd publishes is built from it\n");
+		ret = 2;
+		goto out;
+	}
+	if (c.oauth && c.no_auth) {
+		fprintf(stderr, "mcpd: --oauth and --no-auth contradict each other\n");
+		ret = 2;
+		goto out;
 	}
 	if (c.dnsd == NULL && (c.dnsd = strdup(MCONF_DEFAULT_DNSD)) == NULL)
 		goto out;
@@ -240,6 +263,18 @@ int mcpd_serve(int argc, char **argv)
 		log_error("%s", err);
 		goto out;
 	}
+	if (c.oauth) {
+		struct oauth_ttls ttl = {c.access_ttl, c.refresh_ttl, c.code_ttl};
+
+		oauth = oauth_new(db, auth, c.public_url, &ttl, c.max_clients, err, sizeof(err));
+		if (oauth == NULL) {
+			log_error("oauth: %s", err);
+			goto out;
+		}
+		http_server_set_oauth(http, oauth);
+		log_info("OAuth 2.1 on: issuer %s, resource %s", c.public_url,
+			 oauth_resource(oauth));
+	}
 	if (c.port_file && write_port_file(c.port_file, http_server_port(http, 0)) != 0) {
 		log_warn("cannot write port file %s", c.port_file);
 		goto out;
@@ -250,7 +285,9 @@ int mcpd_serve(int argc, char **argv)
 	stop.drain = event_new(base, -1, EV_PERSIST, on_drain, &stop);
 	ev_term = evsignal_new(base, SIGTERM, on_signal, &stop);
 	ev_int = evsignal_new(base, SIGINT, on_signal, &stop);
-	ev_expire = event_new(base, -1, EV_PERSIST, on_expire, sessions);
+	hk.sessions = sessions;
+	hk.oauth = oauth;
+	ev_expire = event_new(base, -1, EV_PERSIST, on_expire, &hk);
 	if (ev_term == NULL || ev_int == NULL || ev_expire == NULL || stop.drain == NULL) {
 		log_error("out of memory");
 		goto out;
@@ -262,7 +299,9 @@ int mcpd_serve(int argc, char **argv)
 	tv.tv_usec = 0;
 	event_add(ev_expire, &tv);
 	log_info("serving %zu tools, database %s, dnsd %s, %s", tool_defs_count, c.db_path, c.dnsd,
-		 c.no_auth ? "NO AUTHENTICATION (--no-auth, loopback only)" : "bearer tokens");
+		 c.no_auth ? "NO AUTHENTICATION (--no-auth, loopback only)"
+		 : oauth   ? "bearer tokens and OAuth"
+			   : "bearer tokens");
 	notify_ready();
 	if (event_base_dispatch(base) < 0) {
 		log_error("event loop failed");
@@ -280,6 +319,7 @@ out:
 		event_free(ev_expire);
 	/* connections first: their close callbacks detach waiting writes */
 	http_server_free(http);
+	oauth_free(oauth);
 	mcp_server_free(mcp);
 	session_table_free(sessions);
 	auth_free(auth);

@@ -150,12 +150,29 @@ if [[ -n ${MCPD:-} ]]; then
 	if [[ ! -x $MCPD ]]; then
 		fail "MCPD=$MCPD is not an executable"
 	elif "$MCPD" --db "$TMP/mcpd.db" init >"$TMP/init.out" 2>&1; then
-		is "$(sqlite3 "$TMP/mcpd.db" .schema)" "$(sqlite3 "$TMP/sql.db" ".read $SCHEMA" .schema)" \
-			"mcpd init makes the schema of 001_init.sql"
+		is "$(sqlite3 "$TMP/mcpd.db" .schema)" \
+			"$(sqlite3 "$TMP/sql.db" ".read $SCHEMA" ".read ${SCHEMA%/*}/002_oauth.sql" .schema)" \
+			"mcpd init makes the schema of 001_init.sql + 002_oauth.sql"
 		is "$(sqlite3 "$TMP/mcpd.db" 'PRAGMA user_version; PRAGMA journal_mode' | tr '\n' ' ')" \
-			"1 wal " "mcpd init: version 1, WAL"
+			"2 wal " "mcpd init: version 2, WAL"
 	else
 		fail "mcpd --db FILE init: $(cat "$TMP/init.out")"
+	fi
+	# An upgrade: a version 1 database with data migrates to 2 and keeps it.
+	sqlite3 -bail "$TMP/v1.db" ".read $SCHEMA" \
+		"INSERT INTO zones(name, serial) VALUES ('up.test.', 7)" \
+		"INSERT INTO records(zone_id, name, type, ttl, data) VALUES (1, 'up.test.', 'A', 60, '192.0.2.1')"
+	if "$MCPD" --db "$TMP/v1.db" init >"$TMP/init1.out" 2>&1; then
+		is "$(sqlite3 "$TMP/v1.db" 'PRAGMA user_version; SELECT serial FROM zones; SELECT count(*) FROM records; SELECT count(*) FROM oauth_clients' | tr '\n' ' ')" \
+			"2 7 1 0 " "mcpd init migrates version 1 to 2 and keeps zones and records"
+	else
+		fail "mcpd init on a version 1 database: $(cat "$TMP/init1.out")"
+	fi
+	if "$MCPD" --db "$TMP/v1b.db" init >/dev/null 2>&1 && sqlite3 "$TMP/v1b.db" 'PRAGMA user_version = 1' &&
+		! "$MCPD" --db "$TMP/v1b.db" export up.test >"$TMP/old.out" 2>&1; then
+		is "$(grep -c 'migrate it with' "$TMP/old.out")" 1 "an old database is refused with how to migrate it"
+	else
+		fail "an old database must be refused: $(cat "$TMP/old.out" 2>/dev/null)"
 	fi
 fi
 
