@@ -162,6 +162,15 @@ static void on_expire(evutil_socket_t fd, short what, void *arg)
 		oauth_tick(hk->oauth);
 }
 
+/* SIGHUP must not kill mcpd (its default action): tokens, zones and OAuth
+ * grants are read from the database on every request, so there is nothing
+ * cached to reload; listeners and limits change only with a restart. */
+static void on_hup(evutil_socket_t fd, short what, void *arg)
+{
+	log_info("SIGHUP: tokens and zones are read from the database per request; "
+		 "restart mcpd to apply config file changes");
+}
+
 int mcpd_serve(int argc, char **argv)
 {
 	struct mconf c;
@@ -173,7 +182,7 @@ int mcpd_serve(int argc, char **argv)
 	struct http_server *http = NULL;
 	struct oauth *oauth = NULL;
 	struct housekeeping hk;
-	struct event *ev_term = NULL, *ev_int = NULL, *ev_expire = NULL;
+	struct event *ev_term = NULL, *ev_int = NULL, *ev_hup = NULL, *ev_expire = NULL;
 	struct stopper stop;
 	struct mcp_options mo;
 	struct timeval tv;
@@ -285,15 +294,18 @@ int mcpd_serve(int argc, char **argv)
 	stop.drain = event_new(base, -1, EV_PERSIST, on_drain, &stop);
 	ev_term = evsignal_new(base, SIGTERM, on_signal, &stop);
 	ev_int = evsignal_new(base, SIGINT, on_signal, &stop);
+	ev_hup = evsignal_new(base, SIGHUP, on_hup, NULL);
 	hk.sessions = sessions;
 	hk.oauth = oauth;
 	ev_expire = event_new(base, -1, EV_PERSIST, on_expire, &hk);
-	if (ev_term == NULL || ev_int == NULL || ev_expire == NULL || stop.drain == NULL) {
+	if (ev_term == NULL || ev_int == NULL || ev_hup == NULL || ev_expire == NULL ||
+	    stop.drain == NULL) {
 		log_error("out of memory");
 		goto out;
 	}
 	event_add(ev_term, NULL);
 	event_add(ev_int, NULL);
+	event_add(ev_hup, NULL);
 	/* expire often enough to honour short timeouts, at most once a minute */
 	tv.tv_sec = c.idle_timeout < 240 ? (c.idle_timeout + 3) / 4 : 60;
 	tv.tv_usec = 0;
@@ -315,6 +327,8 @@ out:
 		event_free(ev_term);
 	if (ev_int)
 		event_free(ev_int);
+	if (ev_hup)
+		event_free(ev_hup);
 	if (ev_expire)
 		event_free(ev_expire);
 	/* connections first: their close callbacks detach waiting writes */
