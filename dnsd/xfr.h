@@ -46,7 +46,8 @@ struct xfr;
  * calls done (on the transfer thread) exactly once. */
 struct xfr_job {
 	struct zone *z; /* input: the image to end at (the job holds a reference) */
-	uint32_t from;	/* input: the client's serial */
+	bool axfr;	/* input: the whole zone is wanted: only the node order */
+	uint32_t from;	/* input: IXFR: the client's serial */
 	void (*done)(struct xfr_job *j); /* input: completion, on the transfer thread */
 	void *arg;			 /* input: the submitter's */
 	int result;		/* output: 0 (diff set), or why not (ERR_NOTFOUND...: AXFR) */

@@ -41,9 +41,18 @@ enum phase {
 	PH_END,
 };
 
+struct xfr_stream_order {
+	atomic_uint refs;
+	struct zone *z;		/* referenced */
+	const struct znode **v; /* every node of z, in canonical order */
+	size_t n;
+};
+
 struct xfr_stream {
-	struct zone *z;	     /* referenced */
-	struct ixfr_diff *d; /* owned; NULL for the whole zone */
+	struct zone *z;			/* referenced */
+	struct xfr_stream_order *order; /* referenced; NULL: hash order */
+	size_t oi;			/* next node of order */
+	struct ixfr_diff *d;		/* owned; NULL for the whole zone */
 	struct xfr_stream_req rq;
 	enum phase ph;
 	/* AXFR cursor */

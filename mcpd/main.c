@@ -554,7 +554,8 @@ static int cmd_token(const char *path, int argc, char **argv)
 		printf("usage: mcpd --db FILE token add NAME --scope read|write [--zones GLOB]\n"
 		       "       mcpd --db FILE token list\n"
 		       "       mcpd --db FILE token revoke NAME\n"
-    "       mcpd --db FILE oauth approve|list|revoke ...   (OAuth; docs/oauth.md)\n");
+		       "       mcpd --db FILE oauth approve|list|revoke ...   (OAuth; "
+		       "docs/oauth.md)\n");
 		return argc < 2 ? 2 : 0;
 	}
 	if (strcmp(argv[1], "add") == 0)
