@@ -23,6 +23,7 @@
 #include "rdata.h"
 #include "store.h"
 #include "tools.h"
+#include "tools_secondary.h"
 #include "tools_int.h"
 
 /* ------------------------------------------------------------------ */
@@ -122,7 +123,10 @@ static const char out_get_zone[] =
 	  "\"integer\"},\"description\":\"Records per type.\"},"
 	  "\"records\":{\"type\":\"integer\"},\"serial_policy\":{\"type\":\"string\"},"
 	  "\"default_ttl\":{\"type\":\"integer\"},\"created_at\":{\"type\":\"string\"},"
-	  "\"updated_at\":{\"type\":\"string\"}",
+	  "\"updated_at\":{\"type\":\"string\"},"
+	  "\"propagation\":{\"type\":\"object\",\"properties\":{},\"description\":\"Serial "
+	  "answered by each "
+	  "secondary (as zone_status).\"}",
 	  ",\"required\":[\"zone\",\"serial\",\"served\",\"counts\",\"records\"]");
 
 static const char in_list_records[] = S_OBJ(
@@ -348,6 +352,20 @@ const struct tool_def tool_defs[] = {
      "Undoes one change (change_id) or everything after a serial (to_serial) by applying "
      "the inverse as a new change; refuses if records involved changed since.",
      in_revert_change, S_WRITE_OUT, false, true, false, false, tools_write_revert_change},
+    {"get_zone_transfer", "Zone transfer settings",
+     "Shows a zone's secondaries (NOTIFY targets) and who may AXFR/IXFR it, from "
+     "zone_settings; empty lists mean dnsd's configured defaults apply.",
+     tools_secondary_in_get, tools_secondary_out_get, RO, tools_secondary_get},
+    {"set_zone_transfer", "Set zone transfer settings",
+     "Replaces a zone's secondaries and/or allow_transfer list ('ADDR[:PORT] [key NAME]', "
+     "'CIDR [key NAME]', [\"none\"]; [] = dnsd's defaults) and tells dnsd at once.",
+     tools_secondary_in_set, tools_secondary_out_set, false, true, true, false,
+     tools_secondary_set},
+    {"zone_status", "Propagation status",
+     "Serial in the database, served by dnsd, and answered by each configured secondary "
+     "(SOA query, bounded wait); in_sync when all agree.",
+     tools_secondary_in_status, tools_secondary_out_status, true, false, true, true,
+     tools_secondary_zone_status},
 };
 
 const size_t tool_defs_count = sizeof(tool_defs) / sizeof(tool_defs[0]);

@@ -22,6 +22,7 @@
 #include "rdata.h"
 #include "store.h"
 #include "tools.h"
+#include "tools_secondary.h"
 #include "tools_int.h"
 #include "zonefile.h"
 
@@ -294,6 +295,13 @@ void tools_read_get_zone(struct tool_ctx *ctx, const cJSON *args, struct tool_re
 	cJSON_AddStringToObject(o, "updated_at", z.updated_at);
 	served = served_state(ctx, z.name, z.serial, o);
 	cJSON_AddStringToObject(o, "served", served);
+	{
+		/* The propagation view: what each secondary answers (bounded). */
+		cJSON *pr = tools_secondary_propagation(ctx, z.name, z.serial, 300);
+
+		if (pr)
+			cJSON_AddItemToObject(o, "propagation", pr);
+	}
 	res->structured = o;
 	{
 		const cJSON *ss = cJSON_GetObjectItem(o, "served_serial");
