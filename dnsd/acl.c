@@ -78,6 +78,13 @@ static int split_key(const char *spec, char *buf, size_t cap, uint8_t *key, char
 		snprintf(err, errcap, "'%s': the key name after 'key' is not a domain name", spec);
 		return ERR_SYNTAX;
 	}
+	/* The root name ("." or "@") has no labels, and a first byte of 0 is
+	 * how an entry says "no key": accepting it would turn "key ." into an
+	 * unsigned entry, letting anyone in. */
+	if (key[0] == 0) {
+		snprintf(err, errcap, "'%s': the root is not a key name", spec);
+		return ERR_SYNTAX;
+	}
 	dname_lower(key);
 	return 0;
 }
@@ -140,6 +147,15 @@ int acl_add(struct acl *a, const char *spec, char *err, size_t errcap)
 				 e.prefix);
 			return ERR_SYNTAX;
 		}
+	}
+	/* A v4-mapped entry (::ffff:192.0.2.0/120) is an IPv4 entry: peers are
+	 * compared as IPv4 once unmapped (acl_match_key), so keep it as one. */
+	if (e.family == AF_INET6 && e.prefix >= 96 &&
+	    memcmp(e.addr, "\0\0\0\0\0\0\0\0\0\0\xff\xff", 12) == 0) {
+		memmove(e.addr, e.addr + 12, 4);
+		memset(e.addr + 4, 0, sizeof(e.addr) - 4);
+		e.family = AF_INET;
+		e.prefix -= 96;
 	}
 	if (a->n == a->cap) {
 		size_t ncap = a->cap ? a->cap * 2 : 4;

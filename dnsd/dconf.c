@@ -306,6 +306,10 @@ int dconf_peer_parse(const char *spec, int default_port, struct dconf_peer *out,
 		snprintf(err, errcap, "'%s': the key name after 'key' is not a domain name", spec);
 		return -1;
 	}
+	if (out->key[0] == 0) { /* root: would read as "no key" (unsigned) */
+		snprintf(err, errcap, "'%s': the root is not a key name", spec);
+		return -1;
+	}
 	dname_lower(out->key);
 	return 0;
 }

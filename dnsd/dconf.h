@@ -20,6 +20,8 @@
  *   tcp-max-connections N    per worker thread, default 1000, 1..1000000
  *   edns-size BYTES          our EDNS payload size, 512..4096, default 1232
  *   port-file FILE           write the first listener's bound port (tests)
+ *   error-rate N             error replies (FORMERR, REFUSED...) per second per
+ *                            worker over UDP; the rest are dropped; default 100
  *   allow-transfer CIDR [key NAME]
  *                            repeatable; who may AXFR/IXFR zones that have no
  *                            'allow-transfer' rows in zone_settings; with

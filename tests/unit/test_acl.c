@@ -400,9 +400,8 @@ static void test_keys(void)
 	acl_free(&a);
 }
 
-#if 0
 /*
- * NOT A COMMITTED TEST (finding for dnsd/acl.c, acl_add/acl_match_key):
+ * Regression (found in dnsd/acl.c, acl_add/acl_match_key):
  * an entry written in v4-mapped form ("allow-notify ::ffff:192.0.2.1", or
  * "::ffff:192.0.2.0/120") is stored as AF_INET6, but acl_match_key turns
  * every v4-mapped peer into AF_INET before comparing, so such an entry can
@@ -422,11 +421,9 @@ static void test_v4mapped_entry(void)
 	is_int(m(&a, "::ffff:192.0.2.0/120", "192.0.2.77"), 1, "v4-mapped /120 covers the /24");
 	acl_free(&a);
 }
-#endif
 
-#if 0
 /*
- * NOT A COMMITTED TEST (finding for dnsd/acl.c, split_key; security):
+ * Regression (found in dnsd/acl.c, split_key; security):
  * "key ." and "key @" parse to the root name, whose wire form starts with
  * 0, which acl_entry.key uses to mean "no key". So
  *	allow-transfer 0.0.0.0/0 key .
@@ -445,7 +442,6 @@ static void test_root_key(void)
 	ok(!acl_match(&a, peer("198.51.100.1")), "no unsigned peer let in");
 	acl_free(&a);
 }
-#endif
 
 int main(void)
 {
@@ -453,5 +449,7 @@ int main(void)
 	test_match();
 	test_list();
 	test_keys();
+	test_v4mapped_entry();
+	test_root_key();
 	return done_testing();
 }

@@ -658,9 +658,8 @@ static void test_peer_and_format(void)
 	}
 }
 
-#if 0
 /*
- * NOT A COMMITTED TEST (finding for dnsd/dconf.c, dconf_peer_parse): "key ."
+ * Regression (found in dnsd/dconf.c, dconf_peer_parse): "key ."
  * (or "key @") is accepted and yields the root name, whose first octet 0
  * means "unsigned": "secondary 192.0.2.1 key ." sends unsigned NOTIFYs
  * without a word. The same parse in acl.c opens allow-transfer to
@@ -676,7 +675,6 @@ static void test_root_key_peer(void)
 	is_int(dconf_peer_parse("192.0.2.1 key @", 53, &p, err, sizeof(err)), -1,
 	       "secondary with key @ refused");
 }
-#endif
 
 int main(void)
 {
@@ -698,5 +696,6 @@ int main(void)
 	test_peer_and_format();
 	unlink(conf_path);
 	rmdir(tmpdir);
+	test_root_key_peer();
 	return done_testing();
 }
