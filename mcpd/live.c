@@ -15,6 +15,15 @@
  *   dnsd's own timer may still pick the change up. After LIVE_NOTIFY_SILENT
  *   unanswered tries we poll anyway, for the same reason.
  *
+ *   With a TSIG key (live_set_key) the NOTIFY is signed once (RFC 8945
+ *   §5.3; every resend is the same message, so a late answer to an earlier
+ *   try still verifies against the one request MAC) and a reply counts
+ *   only when it carries a valid TSIG of that key (§5.3.2), as a forged
+ *   unsigned "NOERROR" would otherwise cut the NOTIFY phase short. The one
+ *   unsigned reply that counts is NOTAUTH with a TSIG error (BADKEY,
+ *   BADSIG, BADTIME): dnsd refusing our key (§5.2 makes those unsigned),
+ *   which the final message names.
+ *
  *   SOA phase: query the zone's SOA; done when the answer's serial is the
  *   committed one or later (RFC 1982, notify_serial_ge). Otherwise ask
  *   again after 2, 4, 8 ... ms (capped at 50 ms): dnsd usually reloads
@@ -42,6 +51,7 @@
 #include "notify.h"
 #include "rdata.h"
 #include "token.h"
+#include "tsig.h"
 
 #define LIVE_NOTIFY_FIRST_MS 50
 #define LIVE_NOTIFY_SILENT   3 /* unanswered NOTIFYs before polling anyway */
@@ -50,6 +60,19 @@
 #define LIVE_POLL_MAX_MS     50
 
 enum live_phase { PHASE_NOTIFY, PHASE_SOA };
+
+/* The NOTIFY signing key (live_set_key), borrowed; NULL: unsigned. */
+static const struct tsig_key *live_tsig_key;
+
+void live_set_key(const struct tsig_key *key)
+{
+	live_tsig_key = key;
+}
+
+const struct tsig_key *live_key(void)
+{
+	return live_tsig_key;
+}
 
 struct live {
 	struct event_base *base;
@@ -66,13 +89,19 @@ struct live {
 	uint16_t id;  /* of the messages of the current phase */
 	int id_phase; /* phase id was drawn for, -1 at first */
 	int notify_tries;
-	int notify_rcode;     /* -1 until a NOTIFY answer came */
-	int soa_tries;	      /* SOA queries sent */
-	bool soa_answered;    /* some SOA answer arrived */
-	int soa_rcode;	      /* rcode of the last SOA answer without the SOA, -1: none */
-	uint32_t last_serial; /* serial in the last SOA answer */
-	int next_ms;	      /* current back-off */
-	long long deadline;   /* CLOCK_MONOTONIC ms */
+	int notify_rcode;		     /* -1 until a NOTIFY answer came */
+	const struct tsig_key *key;	     /* signs the NOTIFY; NULL: unsigned */
+	struct tsig_ctx tsig;		     /* the signed NOTIFY's exchange state */
+	uint8_t notify_msg[DNS_UDP_MINSIZE]; /* the NOTIFY as sent (built once) */
+	size_t notify_len;		     /* 0 until built */
+	int notify_tsig_error;		     /* TSIG error of a refusal, 0: none */
+	int notify_unsigned_rcode; /* rcode of an ignored unsigned/badly signed reply, -1: none */
+	int soa_tries;		   /* SOA queries sent */
+	bool soa_answered;	   /* some SOA answer arrived */
+	int soa_rcode;		   /* rcode of the last SOA answer without the SOA, -1: none */
+	uint32_t last_serial;	   /* serial in the last SOA answer */
+	int next_ms;		   /* current back-off */
+	long long deadline;	   /* CLOCK_MONOTONIC ms */
 	live_done_cb cb;
 	void *arg;
 };
@@ -142,7 +171,21 @@ static void send_msg(struct live *l)
 		l->id_phase = (int)l->phase;
 	}
 	if (l->phase == PHASE_NOTIFY) {
-		n = notify_build_notify(buf, sizeof(buf), l->id, l->zone, NULL, 0);
+		if (l->notify_len == 0) {
+			n = notify_build_notify(l->notify_msg, sizeof(l->notify_msg), l->id,
+						l->zone, NULL, 0);
+			if (n > 0 && l->key) {
+				memset(&l->tsig, 0, sizeof(l->tsig));
+				l->tsig.key = l->key;
+				n = tsig_sign(l->notify_msg, (size_t)n, sizeof(l->notify_msg),
+					      &l->tsig, (uint64_t)time(NULL), TSIG_NOERROR);
+			}
+			if (n <= 0)
+				return; /* cannot happen with a valid zone: the wait ends it */
+			l->notify_len = (size_t)n;
+		}
+		memcpy(buf, l->notify_msg, l->notify_len);
+		n = (int)l->notify_len;
 		l->notify_tries++;
 	} else {
 		n = notify_build_query(buf, sizeof(buf), l->id, l->zone, RRTYPE_SOA, 0);
@@ -154,9 +197,71 @@ static void send_msg(struct live *l)
 		(void)sendto(l->fd, buf, (size_t)n, 0, (struct sockaddr *)&l->addr, l->addrlen);
 }
 
+static const char *rcode_name(int rc)
+{
+	switch (rc) {
+	case RCODE_NOERROR:
+		return "NOERROR";
+	case RCODE_FORMERR:
+		return "FORMERR";
+	case RCODE_SERVFAIL:
+		return "SERVFAIL";
+	case RCODE_NOTIMP:
+		return "NOTIMP";
+	case RCODE_REFUSED:
+		return "REFUSED";
+	case RCODE_NOTAUTH:
+		return "NOTAUTH";
+	default:
+		return "an error";
+	}
+}
+
+/* Why the NOTIFY did not work, for the final message ("" when it did). */
+static void notify_problem(struct live *l, char *buf, size_t cap)
+{
+	buf[0] = '\0';
+	if (l->notify_tsig_error > 0) {
+		/* RFC 8945 §5.2: BADKEY, BADSIG, BADTIME in that order */
+		int e = l->notify_tsig_error;
+		char t[64];
+
+		snprintf(t, sizeof(t), "the clocks are more than %d s apart", TSIG_FUDGE);
+		snprintf(buf, cap, "dnsd refused mcpd's TSIG key %.100s (NOTAUTH, %s: %s)",
+			 l->key ? l->key->name_text : "?", tsig_error_name(e),
+			 e == TSIG_BADKEY ? "dnsd's tsig-keyfile lacks this key, or has it with "
+					    "another algorithm"
+			 : e == TSIG_BADSIG
+			     ? "the secret differs from the one in dnsd's tsig-keyfile"
+			 : e == TSIG_BADTIME ? t
+					     : "see dnsd's log");
+	} else if (l->notify_rcode == RCODE_REFUSED && l->key == NULL)
+		snprintf(buf, cap,
+			 "dnsd refused the NOTIFY, sent unsigned (REFUSED: mcpd's address is not "
+			 "in dnsd's allow-notify, or the entry requires a TSIG key: then set "
+			 "mcpd's tsig-keyfile and notify-key)");
+	else if (l->notify_rcode == RCODE_REFUSED)
+		snprintf(buf, cap,
+			 "dnsd refused the NOTIFY signed with key %.100s (REFUSED: no allow-notify "
+			 "entry of dnsd matches mcpd's address with this key)",
+			 l->key->name_text);
+	else if (l->notify_rcode > 0 && l->notify_rcode != RCODE_NOTIMP)
+		snprintf(buf, cap, "dnsd answered the NOTIFY with %s (rcode %d)",
+			 rcode_name(l->notify_rcode), l->notify_rcode);
+	else if (l->notify_rcode < 0 && l->notify_unsigned_rcode >= 0)
+		snprintf(buf, cap,
+			 "dnsd answered the NOTIFY signed with key %.100s with %s but without a "
+			 "valid signature, so mcpd ignored it (does dnsd know the key?)",
+			 l->key ? l->key->name_text : "?", rcode_name(l->notify_unsigned_rcode));
+}
+
 static void timeout_message(struct live *l, char *buf, size_t cap)
 {
-	if (l->notify_rcode < 0 && !l->soa_answered && l->soa_rcode < 0)
+	char why[400];
+
+	notify_problem(l, why, sizeof(why));
+	if (l->notify_rcode < 0 && l->notify_unsigned_rcode < 0 && !l->soa_answered &&
+	    l->soa_rcode < 0)
 		snprintf(buf, cap,
 			 "committed, but dnsd at %.100s answered neither NOTIFY (%d tries) nor SOA "
 			 "queries: is dnsd running there?",
@@ -164,26 +269,22 @@ static void timeout_message(struct live *l, char *buf, size_t cap)
 	else if (!l->soa_answered && l->soa_rcode >= 0)
 		snprintf(buf, cap,
 			 "committed, but dnsd at %.100s answers %s for %.200s: it does not serve "
-			 "the zone (yet)",
+			 "the zone (yet)%s%s",
 			 l->addr_text,
 			 l->soa_rcode == RCODE_REFUSED	  ? "REFUSED"
 			 : l->soa_rcode == RCODE_NOTAUTH  ? "NOTAUTH"
 			 : l->soa_rcode == RCODE_SERVFAIL ? "SERVFAIL"
 							  : "without the SOA",
-			 l->zone_text);
+			 l->zone_text, why[0] ? "; also, " : "", why);
 	else if (!l->soa_answered)
 		snprintf(buf, cap,
-			 "committed; dnsd at %.100s acknowledged the NOTIFY but did not answer SOA "
-			 "queries for %.200s",
-			 l->addr_text, l->zone_text);
-	else if (l->notify_rcode > 0 && l->notify_rcode != RCODE_NOTIMP)
+			 "committed; dnsd at %.100s %s but did not answer SOA queries for %.200s",
+			 l->addr_text, why[0] ? why : "acknowledged the NOTIFY", l->zone_text);
+	else if (why[0])
 		snprintf(buf, cap,
-			 "committed, but dnsd at %.100s refused the NOTIFY (rcode %d: is mcpd an "
-			 "allowed "
-			 "NOTIFY source?) and still serves serial %u of %.200s, not %u; it will "
-			 "catch up "
-			 "on its own timer",
-			 l->addr_text, l->notify_rcode, l->last_serial, l->zone_text, l->serial);
+			 "committed, but %s; dnsd at %.100s still serves serial %u of %.200s, not "
+			 "%u, and will catch up on its own timer (check-interval)",
+			 why, l->addr_text, l->last_serial, l->zone_text, l->serial);
 	else
 		snprintf(
 		    buf, cap,
@@ -256,6 +357,21 @@ static void on_read(evutil_socket_t fd, short what, void *arg)
 						RRTYPE_SOA);
 			if (rc < 0)
 				continue;
+			if (l->key) {
+				/* a copy: every try is the same request, so each
+				 * reply verifies against the one request MAC */
+				struct tsig_ctx tc = l->tsig;
+				int v =
+				    tsig_verify_reply(buf, (size_t)n, &tc, (uint64_t)time(NULL));
+
+				if (v > 0 && rc == RCODE_NOTAUTH) {
+					l->notify_tsig_error = v;
+				} else if (v != TSIG_NOERROR) {
+					/* unsigned or badly signed: maybe forged */
+					l->notify_unsigned_rcode = rc;
+					continue;
+				}
+			}
 			l->notify_rcode = rc;
 			start_soa(l);
 			continue;
@@ -302,6 +418,8 @@ int live_confirm(struct event_base *base, const char *dnsd_addr, const char *zon
 	l->cb = cb;
 	l->arg = arg;
 	l->notify_rcode = -1;
+	l->notify_unsigned_rcode = -1;
+	l->key = live_tsig_key;
 	l->soa_rcode = -1;
 	l->id_phase = -1;
 	l->phase = PHASE_NOTIFY;

@@ -3,7 +3,8 @@
  * scripts, working on the database directly (no daemon needed):
  *
  *	mcpd --db FILE init
- *	mcpd --db FILE import [--origin NAME] [--dry-run] [--reason TEXT] ZONEFILE|-
+ *	mcpd --db FILE import [--origin NAME] [--dry-run] [--reason TEXT]
+ *			      [--journal-keep N] [--journal-keep-days D] ZONEFILE|-
  *	mcpd --db FILE export ZONE
  *	mcpd --db FILE token add NAME --scope read|write [--zones GLOB[,GLOB]]
  *	mcpd --db FILE token list
@@ -39,7 +40,8 @@
 
 static const char usage_text[] =
     "usage: mcpd --db FILE init\n"
-    "       mcpd --db FILE import [--origin NAME] [--dry-run] [--reason TEXT] ZONEFILE|-\n"
+    "       mcpd --db FILE import [--origin NAME] [--dry-run] [--reason TEXT]\n"
+    "                             [--journal-keep N] [--journal-keep-days D] ZONEFILE|-\n"
     "       mcpd --db FILE export ZONE\n"
     "       mcpd --db FILE token add NAME --scope read|write [--zones GLOB[,GLOB...]]\n"
     "       mcpd --db FILE token list\n"
@@ -189,6 +191,23 @@ static int guess_origin(const char *file, const char *text, size_t len, char *ou
 	return 0;
 }
 
+/* A whole number in [0, max] for an admin option; -1 when it is not. */
+static long long parse_uint(const char *s, long long max)
+{
+	long long v = 0;
+
+	if (*s == '\0')
+		return -1;
+	for (; *s; s++) {
+		if (!isdigit((unsigned char)*s))
+			return -1;
+		v = v * 10 + (*s - '0');
+		if (v > max)
+			return -1;
+	}
+	return v;
+}
+
 static int cmd_import(const char *path, int argc, char **argv)
 {
 	const char *origin = NULL, *file = NULL, *reason = "";
@@ -196,20 +215,31 @@ static int cmd_import(const char *path, int argc, char **argv)
 	struct store_change *ch = NULL;
 	struct store_result res;
 	struct store_opts o;
+	/* the serving defaults (mconf.c), so an offline import trims the
+	 * journal as the daemon would */
+	struct store_retention keep = {STORE_DEFAULT_JOURNAL_KEEP, 0};
 	bool dry = false;
 	sqlite3 *db = NULL;
 	size_t len;
 	char *text;
+	long long v;
 	int i, r, rc = 1;
 
 	for (i = 1; i < argc; i++) {
 		if (is_help(argv[i])) {
 			printf("usage: mcpd --db FILE import [--origin NAME] [--dry-run] [--reason "
-			       "TEXT] ZONEFILE|-\n\n"
+			       "TEXT]\n"
+			       "                             [--journal-keep N] "
+			       "[--journal-keep-days D] ZONEFILE|-\n\n"
 			       "Loads an RFC 1035 zone file as one change (actor 'admin', tool "
 			       "'import'): the zone is created if missing, else its content is "
 			       "replaced by the file's. Without --origin the zone is the owner of "
-			       "the file's SOA, or the file name without .zone/.db.\n");
+			       "the file's SOA, or the file name without .zone/.db.\n"
+			       "The zone's journal is then trimmed as mcpd does: the newest "
+			       "--journal-keep changes (default %d, 0 = all) and, with "
+			       "--journal-keep-days, none older than D days (default 0 = no age "
+			       "limit). Give the values of mcpd.conf if they differ.\n",
+			       STORE_DEFAULT_JOURNAL_KEEP);
 			return 0;
 		} else if (strcmp(argv[i], "--origin") == 0 && i + 1 < argc) {
 			origin = argv[++i];
@@ -217,6 +247,22 @@ static int cmd_import(const char *path, int argc, char **argv)
 			reason = argv[++i];
 		} else if (strcmp(argv[i], "--dry-run") == 0) {
 			dry = true;
+		} else if (strcmp(argv[i], "--journal-keep") == 0 && i + 1 < argc) {
+			if ((v = parse_uint(argv[++i], STORE_JOURNAL_KEEP_MAX)) < 0) {
+				fprintf(stderr,
+					"mcpd: import: --journal-keep wants 0..%d, not '%s'\n",
+					STORE_JOURNAL_KEEP_MAX, argv[i]);
+				return 2;
+			}
+			keep.keep = (unsigned)v;
+		} else if (strcmp(argv[i], "--journal-keep-days") == 0 && i + 1 < argc) {
+			if ((v = parse_uint(argv[++i], STORE_JOURNAL_DAYS_MAX)) < 0) {
+				fprintf(stderr,
+					"mcpd: import: --journal-keep-days wants 0..%d, not '%s'\n",
+					STORE_JOURNAL_DAYS_MAX, argv[i]);
+				return 2;
+			}
+			keep.keep_days = (unsigned)v;
 		} else if (argv[i][0] == '-' && argv[i][1] != '\0') {
 			fprintf(stderr, "mcpd: import: unknown option '%s'\n", argv[i]);
 			return 2;
@@ -260,6 +306,7 @@ static int cmd_import(const char *path, int argc, char **argv)
 	o.tool = "import";
 	o.reason = reason;
 	o.dry_run = dry;
+	o.retention = &keep;
 	memset(&res, 0, sizeof(res));
 	r = store_commit(db, ch, &o, &res);
 	if (r < 0) {
@@ -274,6 +321,10 @@ static int cmd_import(const char *path, int argc, char **argv)
 		       : res.created ? (dry ? "would create" : "created")
 				     : (dry ? "would replace" : "replaced"),
 		       res.zone, res.serial_before, res.serial, res.added_total, res.removed_total);
+		if (res.pruned)
+			fprintf(stderr,
+				"mcpd: journal of %s: %zu old change%s removed (retention)\n",
+				res.zone, res.pruned, res.pruned == 1 ? "" : "s");
 		rc = 0;
 	}
 	store_result_clear(&res);

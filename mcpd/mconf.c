@@ -15,6 +15,7 @@
 #include "err.h"
 #include "log.h"
 #include "mconf.h"
+#include "store.h"
 
 const char mconf_usage[] =
     "usage: mcpd --db FILE [--listen ADDR:PORT]... [--dnsd ADDR:PORT] [--no-auth] [-c FILE]\n"
@@ -47,7 +48,14 @@ const char mconf_usage[] =
     "  --oauth-access-ttl DUR       access token lifetime (default 1h)\n"
     "  --oauth-refresh-ttl DUR      refresh token lifetime, renewed on use (default 30d)\n"
     "  --oauth-code-ttl DUR         authorization code lifetime (default 60s, at most 10m)\n"
-    "  --oauth-max-clients N        registered clients kept (default 1000)\n";
+    "  --oauth-max-clients N        registered clients kept (default 1000)\n"
+    "Journal and secondaries (docs/secondaries.md):\n"
+    "  --journal-keep N             changes kept per zone for IXFR and history, 0 = all\n"
+    "                               (default 1000)\n"
+    "  --journal-keep-days D        also drop changes older than D days, 0 = off (default 0)\n"
+    "  --tsig-keyfile FILE          TSIG keys (\"name algorithm base64secret\" lines, mode 600)\n"
+    "  --notify-key NAME            sign NOTIFY to dnsd with this key of --tsig-keyfile\n"
+    "                               (default none: unsigned)\n";
 
 void mconf_init(struct mconf *c)
 {
@@ -63,6 +71,8 @@ void mconf_init(struct mconf *c)
 	c->refresh_ttl = MCONF_DEFAULT_REFRESH_TTL;
 	c->code_ttl = MCONF_DEFAULT_CODE_TTL;
 	c->max_clients = MCONF_DEFAULT_MAX_CLIENTS;
+	c->journal_keep = STORE_DEFAULT_JOURNAL_KEEP;
+	c->journal_keep_days = 0;
 }
 
 void mconf_free(struct mconf *c)
@@ -78,6 +88,8 @@ void mconf_free(struct mconf *c)
 		free(c->allow_origin[i]);
 	free(c->port_file);
 	free(c->public_url);
+	free(c->tsig_keyfile);
+	free(c->notify_key);
 	mconf_init(c);
 }
 
@@ -407,6 +419,37 @@ int mconf_set(struct mconf *c, const char *key, const char *value, bool from_cli
 			goto bad_value;
 		c->max_clients = (unsigned)x;
 		return 0;
+	}
+	if (strcmp(key, "journal-keep") == 0) {
+		if ((rc = parse_count(value, STORE_JOURNAL_KEEP_MAX, &x)) != 0)
+			goto bad_value;
+		c->journal_keep = (unsigned)x;
+		return 0;
+	}
+	if (strcmp(key, "journal-keep-days") == 0) {
+		if ((rc = parse_count(value, STORE_JOURNAL_DAYS_MAX, &x)) != 0)
+			goto bad_value;
+		c->journal_keep_days = (unsigned)x;
+		return 0;
+	}
+	if (strcmp(key, "tsig-keyfile") == 0 || strcmp(key, "notify-key") == 0) {
+		/* "none" undoes a file's setting from the command line */
+		char **slot = key[0] == 't' ? &c->tsig_keyfile : &c->notify_key;
+
+		if (strcmp(value, "none") == 0) {
+			free(*slot);
+			*slot = NULL;
+			return 0;
+		}
+		if (key[0] == 'n') {
+			uint8_t wire[DNAME_MAXLEN];
+
+			if (dname_parse_text(value, strlen(value), (const uint8_t *)"", wire) < 0) {
+				snprintf(err, errcap, "notify-key: '%s' is not a key name", value);
+				return ERR_SYNTAX;
+			}
+		}
+		return set_str(slot, value);
 	}
 	if (strcmp(key, "log-level") == 0) {
 		static const char *const lv[] = {"error", "warn", "info", "debug"};

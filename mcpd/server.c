@@ -20,6 +20,7 @@
 #include "db.h"
 #include "err.h"
 #include "http.h"
+#include "live.h"
 #include "log.h"
 #include "mconf.h"
 #include "mcp.h"
@@ -27,7 +28,9 @@
 #include "server.h"
 #include "session.h"
 #include "sse.h"
+#include "store.h"
 #include "tools.h"
+#include "tsig.h"
 
 /* True when addr (ADDR:PORT) is a loopback address: 127.0.0.0/8, ::1 or
  * ::ffff:127.0.0.0/104. */
@@ -171,6 +174,48 @@ static void on_hup(evutil_socket_t fd, short what, void *arg)
 		 "restart mcpd to apply config file changes");
 }
 
+/*
+ * The key that signs NOTIFY to dnsd (notify-key in tsig-keyfile), loaded
+ * into kr; NULL with nothing to do when notify-key is unset. The file is
+ * read only then: it holds secrets, and nothing else of mcpd needs it.
+ * tsig_keyring_load refuses a file group or others may read, as dnsd does.
+ * Returns 0 or -1 after logging why (a start-up error).
+ */
+static int load_notify_key(const struct mconf *c, struct tsig_keyring *kr,
+			   const struct tsig_key **key)
+{
+	char err[512];
+	int n;
+
+	*key = NULL;
+	if (c->notify_key == NULL) {
+		if (c->tsig_keyfile)
+			log_info("tsig-keyfile %s not read: no notify-key, NOTIFY to dnsd is "
+				 "unsigned",
+				 c->tsig_keyfile);
+		return 0;
+	}
+	if (c->tsig_keyfile == NULL) {
+		log_error("notify-key %s needs tsig-keyfile FILE, the file that holds it",
+			  c->notify_key);
+		return -1;
+	}
+	n = tsig_keyring_load(kr, c->tsig_keyfile, err, sizeof(err));
+	if (n < 0) {
+		log_error("tsig-keyfile: %s", err);
+		return -1;
+	}
+	*key = tsig_keyring_find_text(kr, c->notify_key);
+	if (*key == NULL) {
+		log_error("notify-key %s: no such key in %s (%d key%s there)", c->notify_key,
+			  c->tsig_keyfile, n, n == 1 ? "" : "s");
+		return -1;
+	}
+	log_info("NOTIFY to dnsd signed with TSIG key %s (%s)", (*key)->name_text,
+		 tsig_alg_name((*key)->alg));
+	return 0;
+}
+
 int mcpd_serve(int argc, char **argv)
 {
 	struct mconf c;
@@ -185,6 +230,9 @@ int mcpd_serve(int argc, char **argv)
 	struct event *ev_term = NULL, *ev_int = NULL, *ev_hup = NULL, *ev_expire = NULL;
 	struct stopper stop;
 	struct mcp_options mo;
+	struct tsig_keyring keys = {0};
+	const struct tsig_key *notify_key = NULL;
+	struct store_retention keep;
 	struct timeval tv;
 	char err[512];
 	bool help;
@@ -237,6 +285,13 @@ int mcpd_serve(int argc, char **argv)
 	/* a client that goes away must not kill us with SIGPIPE */
 	signal(SIGPIPE, SIG_IGN);
 	raise_nofile();
+
+	if (load_notify_key(&c, &keys, &notify_key) != 0)
+		goto out;
+	live_set_key(notify_key);
+	keep.keep = c.journal_keep;
+	keep.keep_days = c.journal_keep_days;
+	store_set_retention(&keep);
 
 	if (db_open(c.db_path, 0, &db, err, sizeof(err)) != 0) {
 		log_error("%s", err);
@@ -310,6 +365,17 @@ int mcpd_serve(int argc, char **argv)
 	tv.tv_sec = c.idle_timeout < 240 ? (c.idle_timeout + 3) / 4 : 60;
 	tv.tv_usec = 0;
 	event_add(ev_expire, &tv);
+	{
+		char kept[64] = "every change", age[64] = "";
+
+		if (c.journal_keep)
+			snprintf(kept, sizeof(kept), "the newest %u change%s", c.journal_keep,
+				 c.journal_keep == 1 ? "" : "s");
+		if (c.journal_keep_days)
+			snprintf(age, sizeof(age), " of the last %u day%s", c.journal_keep_days,
+				 c.journal_keep_days == 1 ? "" : "s");
+		log_info("journal: keeping %s%s per zone", kept, age);
+	}
 	log_info("serving %zu tools, database %s, dnsd %s, %s", tool_defs_count, c.db_path, c.dnsd,
 		 c.no_auth ? "NO AUTHENTICATION (--no-auth, loopback only)"
 		 : oauth   ? "bearer tokens and OAuth"
@@ -341,6 +407,8 @@ out:
 		sqlite3_close(db);
 	if (base)
 		event_base_free(base);
+	live_set_key(NULL);
+	tsig_keyring_free(&keys);
 	mconf_free(&c);
 	return ret;
 }

@@ -46,6 +46,16 @@
  *    additions), COMMIT. SQLITE_BUSY anywhere rolls back and retries the
  *    whole attempt with a bounded back-off (STORE_BUSY_RETRIES on top of
  *    SQLite's own busy timeout), recomputing everything from fresh reads.
+ *
+ * 6. Journal retention (store_retention), in the same transaction after
+ *    the journal rows: the zone's oldest changes beyond the newest N, and
+ *    every change up to the newest one older than D days, are deleted;
+ *    change_records follow through ON DELETE CASCADE (db_open turns
+ *    foreign keys on). Always a prefix by id, never the row just written:
+ *    what remains is one unbroken chain ending at the current serial, so
+ *    dnsd's IXFR and incremental reload either find the secondary's serial
+ *    in it or fall back to the whole zone (RFC 1995 §4). Both deletes use
+ *    the (zone_id, ...) index and touch about N rows per commit.
  */
 #include <ctype.h>
 #include <errno.h>
@@ -76,6 +86,21 @@ void store_set_clock(time_t (*clock_fn)(void))
 static time_t store_now(void)
 {
 	return store_clock ? store_clock() : time(NULL);
+}
+
+static struct store_retention store_default_retention = {STORE_DEFAULT_JOURNAL_KEEP, 0};
+
+void store_set_retention(const struct store_retention *r)
+{
+	if (r)
+		store_default_retention = *r;
+	else
+		store_default_retention = (struct store_retention){STORE_DEFAULT_JOURNAL_KEEP, 0};
+}
+
+void store_get_retention(struct store_retention *r)
+{
+	*r = store_default_retention;
 }
 
 /* ------------------------------------------------------------------ */
@@ -1702,6 +1727,71 @@ static int journal_rows(struct ctx *c, sqlite3_stmt *st, long long change_id, in
 	return 0;
 }
 
+/*
+ * Applies the retention policy to zone_id's journal after change keep_id
+ * was written (see 6. at the top). Adds the number of deleted changes to
+ * res->pruned. 0 or an error from sql_err (STORE_RETRY when busy).
+ */
+static int apply_retention(struct ctx *c, long long zone_id, long long keep_id)
+{
+	const struct store_retention *rt =
+	    c->o->retention ? c->o->retention : &store_default_retention;
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	if (rt->keep > 0) {
+		/* The id at position keep (newest first) is the newest that
+		 * goes; with fewer rows the subquery is NULL and nothing
+		 * matches. keep >= 1 puts keep_id at position 0: it stays. */
+		rc = sqlite3_prepare_v2(
+		    c->db,
+		    "DELETE FROM changes WHERE zone_id = ?1 AND id <> ?2 AND id <= "
+		    "(SELECT id FROM changes WHERE zone_id = ?1 ORDER BY id DESC "
+		    "LIMIT 1 OFFSET ?3)",
+		    -1, &st, NULL);
+		if (rc != SQLITE_OK)
+			return sql_err(c, rc, "trimming the journal");
+		sqlite3_bind_int64(st, 1, zone_id);
+		sqlite3_bind_int64(st, 2, keep_id);
+		sqlite3_bind_int64(st, 3, (sqlite3_int64)rt->keep);
+		rc = sqlite3_step(st);
+		sqlite3_finalize(st);
+		if (rc != SQLITE_DONE)
+			return sql_err(c, rc, "trimming the journal");
+		c->res->pruned += (size_t)sqlite3_changes(c->db);
+	}
+	if (rt->keep_days > 0) {
+		/* created_at is "YYYY-MM-DDTHH:MM:SS.sssZ" (UTC), so text order
+		 * is time order. Everything up to the newest change that is too
+		 * old goes, even a younger one before it (a clock that stepped
+		 * back), so the journal never gets a hole. */
+		time_t cut = store_now() - (time_t)rt->keep_days * 86400;
+		struct tm tm;
+		char cutoff[32];
+
+		if (gmtime_r(&cut, &tm) == NULL ||
+		    strftime(cutoff, sizeof(cutoff), "%Y-%m-%dT%H:%M:%S.000Z", &tm) == 0)
+			return 0; /* a clock we cannot print: keep everything */
+		rc = sqlite3_prepare_v2(
+		    c->db,
+		    "DELETE FROM changes WHERE zone_id = ?1 AND id <> ?2 AND id <= "
+		    "(SELECT max(id) FROM changes WHERE zone_id = ?1 AND id <> ?2 "
+		    "AND created_at < ?3)",
+		    -1, &st, NULL);
+		if (rc != SQLITE_OK)
+			return sql_err(c, rc, "trimming the journal");
+		sqlite3_bind_int64(st, 1, zone_id);
+		sqlite3_bind_int64(st, 2, keep_id);
+		sqlite3_bind_text(st, 3, cutoff, -1, SQLITE_TRANSIENT);
+		rc = sqlite3_step(st);
+		sqlite3_finalize(st);
+		if (rc != SQLITE_DONE)
+			return sql_err(c, rc, "trimming the journal");
+		c->res->pruned += (size_t)sqlite3_changes(c->db);
+	}
+	return 0;
+}
+
 static int write_change(struct ctx *c, const struct diff *d, uint32_t new_serial)
 {
 	sqlite3_stmt *del = NULL, *ins = NULL, *jr = NULL, *st = NULL;
@@ -1810,6 +1900,8 @@ static int write_change(struct ctx *c, const struct diff *d, uint32_t new_serial
 	 * the SOA sorts first in each list. */
 	if ((r = journal_rows(c, jr, change_id, &seq, "del", d->del, d->ndel)) != 0 ||
 	    (r = journal_rows(c, jr, change_id, &seq, "add", d->add, d->nadd)) != 0)
+		goto out;
+	if ((r = apply_retention(c, c->zone_id, change_id)) != 0)
 		goto out;
 	c->res->change_id = change_id;
 out:
@@ -2435,6 +2527,9 @@ static int delete_attempt(struct ctx *c)
 		goto fail;
 	}
 	if ((r = journal_rows(c, jr, change_id, &seq, "del", d.del, d.ndel)) != 0)
+		goto fail;
+	/* while changes.zone_id still names the zone: afterwards it is NULL */
+	if ((r = apply_retention(c, c->zone_id, change_id)) != 0)
 		goto fail;
 	sqlite3_finalize(st);
 	st = NULL;

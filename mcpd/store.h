@@ -49,6 +49,13 @@ struct sqlite3;
 #define STORE_DEFAULT_RETRY   3600
 #define STORE_DEFAULT_EXPIRE  1209600
 #define STORE_DEFAULT_MINIMUM 300
+/* Journal retention (store_retention): changes kept per zone by default,
+ * about a year of daily edits or a busy day of agent edits; IXFR from
+ * further back falls back to AXFR (RFC 1995 §4), so this bounds the
+ * database, never correctness. */
+#define STORE_DEFAULT_JOURNAL_KEEP 1000
+#define STORE_JOURNAL_KEEP_MAX	   100000000 /* journal-keep upper bound */
+#define STORE_JOURNAL_DAYS_MAX	   36500     /* journal-keep-days upper bound */
 
 /* One record in canonical text, as stored in the records table. */
 struct store_rr {
@@ -72,10 +79,25 @@ struct store_result {
 	struct store_rr *removed;
 	size_t nremoved, removed_total;
 	size_t unchanged; /* records in the change already present as given */
+	size_t pruned;	  /* old journal changes deleted by retention */
 	char **warnings;  /* notes that did not stop the change; malloc'd */
 	size_t nwarnings;
 	char *error; /* malloc'd, newline-separated sentences; NULL on success */
 	int nerrors; /* number of sentences in error */
+};
+
+/*
+ * Journal retention, applied by every commit that writes a journal row,
+ * inside its transaction, right after the row: the zone's oldest changes
+ * beyond the newest keep, and those older than keep_days days, are deleted
+ * (their change_records go through ON DELETE CASCADE). The deleted rows
+ * are always a prefix of the zone's journal (by id), so what stays is a
+ * contiguous chain that IXFR and incremental reloads can still use; the
+ * row just written is never deleted.
+ */
+struct store_retention {
+	unsigned keep;	    /* newest changes kept per zone; 0 = keep all */
+	unsigned keep_days; /* delete changes older than this many days; 0 = no age limit */
 };
 
 /* How a change is committed. */
@@ -87,6 +109,10 @@ struct store_opts {
 	bool has_expected;	  /* refuse unless the zone is at expected_serial */
 	uint32_t expected_serial; /* see has_expected */
 	size_t max_records;	  /* ops per change; 0 = unlimited (admin import) */
+	/* journal retention for this commit (borrowed); NULL: the process
+	 * default (store_set_retention), so callers that zero their options
+	 * get the daemon's configured policy */
+	const struct store_retention *retention;
 };
 
 struct store_change;
@@ -219,7 +245,19 @@ int store_rr_line(const struct store_rr *rr, char *buf, size_t cap);
  */
 uint32_t store_next_serial(uint32_t cur, const char *policy, time_t now);
 
-/* Test hook: the clock store_commit uses for date serials (NULL = time()). */
+/*
+ * The process-wide default retention used when store_opts.retention is
+ * NULL; r NULL restores the built-in default (STORE_DEFAULT_JOURNAL_KEEP
+ * changes, no age limit). Not thread-safe: call it at start-up (mcpd sets
+ * it from journal-keep / journal-keep-days before serving).
+ */
+void store_set_retention(const struct store_retention *r);
+
+/* The current process-wide default retention. */
+void store_get_retention(struct store_retention *r);
+
+/* Test hook: the clock store_commit uses for date serials and for the
+ * age limit of journal retention (NULL = time()). */
 void store_set_clock(time_t (*clock_fn)(void));
 
 /* Runs fn inside BEGIN IMMEDIATE ... COMMIT with busy retries (used by the

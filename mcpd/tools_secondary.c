@@ -32,6 +32,7 @@
 #include "notify.h"
 #include "rdata.h"
 #include "store.h"
+#include "live.h"
 #include "tools.h"
 #include "tools_int.h"
 
@@ -461,7 +462,7 @@ void tools_secondary_set(struct tool_ctx *ctx, const cJSON *args, struct tool_re
 	/* dnsd re-reads zone_settings after any accepted NOTIFY. */
 	rc = ERR_INVALID;
 	if (ctx->dnsd_addr && dname_parse_text(zone, strlen(zone), root, zw) > 0)
-		rc = notify_send_sync(ctx->dnsd_addr, zw, 1000);
+		rc = notify_send_sync_tsig(ctx->dnsd_addr, zw, 1000, live_key());
 	cJSON_AddBoolToObject(res->structured, "dnsd_notified", rc == 0);
 	if (rc != 0) {
 		char e[120];

@@ -20,6 +20,7 @@
 #include "notify.h"
 #include "rdata.h"
 #include "store.h"
+#include "live.h"
 #include "tools.h"
 #include "tools_int.h"
 
@@ -592,7 +593,7 @@ void tools_write_delete_zone(struct tool_ctx *ctx, const cJSON *args, struct too
 	    store_zone_canon(zone, conf, wire, msg, sizeof(msg)) == 0) {
 		/* Tell dnsd now rather than at its next convergence check; a
 		 * silent dnsd costs at most DELETE_NOTIFY_MS. */
-		int n = notify_send_sync(ctx->dnsd_addr, wire, DELETE_NOTIFY_MS);
+		int n = notify_send_sync_tsig(ctx->dnsd_addr, wire, DELETE_NOTIFY_MS, live_key());
 		if (res->structured)
 			cJSON_AddBoolToObject(res->structured, "dnsd_notified", n >= 0);
 	}

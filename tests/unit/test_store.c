@@ -2,8 +2,9 @@
  * test_store.c: mcpd's change store against a temporary database: every
  * validation rule (and that a refused change writes nothing), dry runs,
  * expected_serial, serial arithmetic, reverts, limits at N and N+1,
- * deleting zones, importing the benchmark generator's zones, and several
- * processes committing to one zone at once.
+ * deleting zones, importing the benchmark generator's zones, journal
+ * retention by count and age (at N and N+1), and several processes
+ * committing to one zone at once.
  */
 #include <sqlite3.h>
 #include <stdio.h>
@@ -657,6 +658,193 @@ static void test_gen_zones(sqlite3 *db)
 }
 
 /* Several processes, each with its own connection, commit to one zone. */
+/* ------------------------------------------------------------------ */
+/* Journal retention */
+
+static long long keep_count(sqlite3 *db)
+{
+	return q_int(db, "SELECT count(*) FROM changes WHERE zone_name='keep.test.'");
+}
+
+static long long keep_min_id(sqlite3 *db)
+{
+	return q_int(db, "SELECT min(id) FROM changes WHERE zone_name='keep.test.'");
+}
+
+/* One more change to keep.test (a new A record), under o. */
+static int keep_change(sqlite3 *db, const struct store_opts *o)
+{
+	static int k;
+	char name[32];
+	struct store_change *ch = store_change_new("keep.test");
+
+	snprintf(name, sizeof(name), "k%d", k++);
+	store_change_add(ch, "records[0]", name, "A", NULL, "192.0.2.7");
+	return commit(db, ch, o);
+}
+
+static time_t fixed_now;
+static time_t fixed_clock(void)
+{
+	return fixed_now;
+}
+
+/* created_at of change id as SQLite writes it, t seconds from the epoch */
+static void set_created(sqlite3 *db, long long id, time_t t)
+{
+	char ts[32], *q;
+	struct tm tm;
+
+	gmtime_r(&t, &tm);
+	strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%S.500Z", &tm);
+	q = sqlite3_mprintf("UPDATE changes SET created_at=%Q WHERE id=%lld", ts, id);
+	sqlite3_exec(db, q, NULL, NULL, NULL);
+	sqlite3_free(q);
+}
+
+static void test_retention(sqlite3 *db)
+{
+	struct store_retention rt = {3, 0}, def;
+	struct store_opts o = opts();
+	struct store_change *ch;
+	long long first, newest, orphans, others;
+	int i;
+
+	others = q_int(db, "SELECT count(*) FROM changes WHERE zone_name <> 'keep.test.'");
+	ok(others > 3, "other zones have journals longer than 3");
+	store_get_retention(&def);
+	is_int(def.keep, STORE_DEFAULT_JOURNAL_KEEP, "default retention: 1000 changes");
+	is_int(def.keep_days, 0, "default retention: no age limit");
+
+	o.retention = &rt;
+	ch = store_change_new("keep.test");
+	store_change_set_create(ch, true, "increment", 300);
+	store_change_add(ch, "soa", "@", "SOA", NULL, "ns hm 1 2 3 4 5");
+	store_change_add(ch, "ns", "@", "NS", NULL, "ns.example.com.");
+	is_int(commit(db, ch, &o), 0, "create keep.test (change 1)");
+	first = keep_min_id(db);
+	for (i = 2; i <= 3; i++)
+		is_int(keep_change(db, &o), 0, "another change");
+	/* N = 3 changes with journal-keep 3: all stay */
+	is_int(keep_count(db), 3, "keep 3, 3 changes: all 3 kept");
+	is_int(res.pruned, 0, "nothing pruned at N");
+	is_int(keep_min_id(db), first, "the first change is still there");
+	/* N + 1 */
+	is_int(keep_change(db, &o), 0, "a 4th change");
+	is_int(keep_count(db), 3, "keep 3, 4 changes: 3 kept");
+	is_int(res.pruned, 1, "one pruned at N+1");
+	ok(keep_min_id(db) > first, "the oldest change went");
+	is_int(q_int(db, "SELECT count(*) FROM change_records c LEFT JOIN changes j ON "
+			 "j.id=c.change_id WHERE j.id IS NULL"),
+	       0, "its change_records went with it (ON DELETE CASCADE)");
+	newest = q_int(db, "SELECT max(id) FROM changes WHERE zone_name='keep.test.'");
+	is_int(newest, res.change_id, "the change just written is the newest");
+	is_int(q_int(db, "SELECT count(*) FROM change_records WHERE change_id=(SELECT max(id) FROM "
+			 "changes WHERE zone_name='keep.test.')"),
+	       3, "and keeps its rows (old SOA, new SOA, the record)");
+	/* the kept chain is unbroken: each serial_before is the previous serial_after */
+	is_int(q_int(db, "SELECT count(*) FROM changes a JOIN changes b ON b.id = (SELECT min(id) "
+			 "FROM changes WHERE zone_name='keep.test.' AND id > a.id) WHERE "
+			 "a.zone_name='keep.test.' AND b.serial_before <> a.serial_after"),
+	       0, "kept changes chain serial to serial");
+	is_int(q_int(db, "SELECT count(*) FROM changes WHERE zone_name <> 'keep.test.'"), others,
+	       "other zones' journals are untouched");
+
+	/* a dry run writes nothing, so prunes nothing */
+	rt.keep = 1;
+	o.dry_run = true;
+	is_int(keep_change(db, &o), 0, "dry run with keep 1");
+	is_int(keep_count(db), 3, "dry run: journal untouched");
+	o.dry_run = false;
+	/* keep 1: only the change just written */
+	is_int(keep_change(db, &o), 0, "change with keep 1");
+	is_int(keep_count(db), 1, "keep 1: only the new change");
+	is_int(keep_min_id(db), res.change_id, "and it is the one just written");
+	/* keep 0: keep all */
+	rt.keep = 0;
+	for (i = 0; i < 3; i++)
+		keep_change(db, &o);
+	is_int(keep_count(db), 4, "keep 0: nothing pruned");
+
+	/* NULL retention: the process default */
+	rt.keep = 2;
+	store_set_retention(&rt);
+	o.retention = NULL;
+	is_int(keep_change(db, &o), 0, "change under the process default");
+	is_int(keep_count(db), 2, "store_set_retention(keep 2) applies to opts without retention");
+	store_set_retention(NULL);
+	store_get_retention(&def);
+	is_int(def.keep, STORE_DEFAULT_JOURNAL_KEEP, "store_set_retention(NULL) restores 1000");
+	for (i = 0; i < 3; i++)
+		keep_change(db, &o);
+	is_int(keep_count(db), 5, "default 1000: nothing pruned");
+
+	/* Age: D = 1 day, at N (just younger) and N+1 (just older). */
+	fixed_now = time(NULL);
+	store_set_clock(fixed_clock);
+	{
+		long long ids[5];
+		sqlite3_stmt *st;
+		int n = 0;
+
+		sqlite3_prepare_v2(
+		    db, "SELECT id FROM changes WHERE zone_name='keep.test.' ORDER BY id", -1, &st,
+		    NULL);
+		while (sqlite3_step(st) == SQLITE_ROW && n < 5)
+			ids[n++] = sqlite3_column_int64(st, 0);
+		sqlite3_finalize(st);
+		is_int(n, 5, "five changes to age");
+		set_created(db, ids[0], fixed_now - 3 * 86400);
+		set_created(db, ids[1], fixed_now - 86400 - 5); /* 1 day and 5 s: too old */
+		set_created(db, ids[2], fixed_now - 86400 + 5); /* 5 s short of a day: stays */
+		set_created(db, ids[3], fixed_now - 3600);
+		set_created(db, ids[4], fixed_now - 60);
+		rt.keep = 0;
+		rt.keep_days = 1;
+		o.retention = &rt;
+		is_int(keep_change(db, &o), 0, "change with keep-days 1");
+		is_int(res.pruned, 2, "two changes older than a day pruned");
+		is_int(keep_min_id(db), ids[2], "the one 5 s younger than a day stays");
+		is_int(keep_count(db), 4, "four left");
+
+		/* a clock that stepped back: a younger change before an older one
+		 * goes too, so the journal keeps no hole */
+		set_created(db, ids[2], fixed_now - 3600);
+		set_created(db, ids[3], fixed_now - 2 * 86400);
+		is_int(keep_change(db, &o), 0, "change after a clock step");
+		is_int(keep_min_id(db), ids[4], "everything up to the newest too-old change went");
+
+		/* never the row just written, even when the clock says it is old */
+		fixed_now += 30 * 86400;
+		is_int(keep_change(db, &o), 0, "change with the clock 30 days ahead");
+		is_int(keep_count(db), 1, "every older change went");
+		is_int(keep_min_id(db), res.change_id, "the one just written stayed");
+
+		/* both limits together: the stricter one wins */
+		fixed_now -= 30 * 86400;
+		rt.keep = 2;
+		for (i = 0; i < 3; i++)
+			keep_change(db, &o);
+		is_int(keep_count(db), 2, "keep 2 and 1 day: 2 kept");
+	}
+	store_set_clock(NULL);
+
+	/* deleting the zone trims its journal too, before zone_id goes NULL */
+	rt.keep = 2;
+	rt.keep_days = 0;
+	for (i = 0; i < 2; i++)
+		keep_change(db, &o);
+	store_result_clear(&res);
+	is_int(store_delete_zone(db, "keep.test", &o, &res), 0, "delete keep.test");
+	is_int(keep_count(db), 2, "a deleted zone's journal is trimmed too");
+	is_int(q_int(db, "SELECT count(*) FROM changes WHERE zone_name='keep.test.' AND zone_id "
+			 "IS NOT NULL"),
+	       0, "and kept with zone_id NULL");
+	orphans = q_int(db, "SELECT count(*) FROM change_records c LEFT JOIN changes j ON "
+			    "j.id=c.change_id WHERE j.id IS NULL");
+	is_int(orphans, 0, "no change_records without their change");
+}
+
 #define WRITERS		   4
 #define CHANGES_PER_WRITER 25
 
@@ -744,6 +932,7 @@ int main(void)
 	test_delete_zone(db);
 	test_import_text(db);
 	test_gen_zones(db);
+	test_retention(db);
 	store_result_clear(&res);
 	sqlite3_close(db);
 	test_concurrency();
