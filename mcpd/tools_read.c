@@ -393,11 +393,19 @@ void tools_read_list_records(struct tool_ctx *ctx, const cJSON *args, struct too
 		tool_error(res, "zone %s does not exist (see list_zones)", zone);
 		return;
 	}
+	/* With a name, "name = ?2" must be the index constraint: behind an OR,
+	 * or beside the (name, type, id) row-value range, the planner walks the
+	 * zone from the cursor instead (2.8 s per call on a 1M-record zone
+	 * rather than milliseconds). The cursor then only orders type and id. */
 	rc = sqlite3_prepare_v2(
 	    ctx->db,
-	    "SELECT id, name, type, ttl, data FROM records WHERE zone_id = ?1 "
-	    "AND (?2 IS NULL OR name = ?2) AND (?3 IS NULL OR type = ?3) "
-	    "AND (name, type, id) > (?4, ?5, ?6) ORDER BY name, type, id LIMIT ?7",
+	    fname ? "SELECT id, name, type, ttl, data FROM records WHERE zone_id = ?1 "
+		    "AND name = ?2 AND (?3 IS NULL OR type = ?3) "
+		    "AND (?4 < name OR (?4 = name AND (type, id) > (?5, ?6))) "
+		    "ORDER BY type, id LIMIT ?7"
+		  : "SELECT id, name, type, ttl, data FROM records WHERE zone_id = ?1 "
+		    "AND (?3 IS NULL OR type = ?3) "
+		    "AND (name, type, id) > (?4, ?5, ?6) ORDER BY name, type, id LIMIT ?7",
 	    -1, &st, NULL);
 	if (rc != SQLITE_OK) {
 		sqlite3_exec(ctx->db, "COMMIT", NULL, NULL, NULL);

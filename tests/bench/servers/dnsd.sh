@@ -40,13 +40,13 @@ mcpd_running() {
 }
 
 mcpd_start() {
-	local i port hdr
+	local port hdr
 	rm -f "$WORK/mcpd.port" "$WORK/mcpd.sid"
 	setsid "$MCPD" --db "$DB" --listen 127.0.0.1:0 --port-file "$WORK/mcpd.port" \
 		--dnsd 127.0.0.1:"$PORT" --no-auth --rate-limit 0 --log-level warn \
 		</dev/null >>"$WORK/mcpd.log" 2>&1 &
 	echo $! >"$WORK/mcpd.pid"
-	for i in $(seq 1 200); do # <= 10 s
+	for _ in $(seq 1 200); do # <= 10 s
 		[ -s "$WORK/mcpd.port" ] && break
 		kill -0 "$(cat "$WORK/mcpd.pid")" 2>/dev/null || { cat "$WORK/mcpd.log" >&2; exit 1; }
 		sleep 0.05
@@ -85,7 +85,7 @@ stop) # end the mcpd daemon started by change-prep, by its PID
 	if mcpd_running; then
 		pid=$(cat "$WORK/mcpd.pid")
 		kill "$pid"
-		for i in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.05; done
+		for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.05; done
 		kill -0 "$pid" 2>/dev/null && kill -9 "$pid"
 	fi
 	rm -f "$WORK/mcpd.pid" ;;
