@@ -135,35 +135,6 @@ const char *oauth_scope_text(bool write)
 	return write ? OAUTH_SCOPES : OAUTH_SCOPE_READ;
 }
 
-/* One comma-separated entry, trimmed, with the trailing dot tools.c adds.
- * Returns the rest of the list; *len 0 for an empty entry. */
-static const char *next_glob(const char *p, char *g, size_t cap, size_t *len)
-{
-	const char *e;
-	size_t n;
-
-	while (*p == ',' || *p == ' ' || *p == '\t')
-		p++;
-	e = p;
-	while (*e && *e != ',')
-		e++;
-	n = (size_t)(e - p);
-	while (n > 0 && (p[n - 1] == ' ' || p[n - 1] == '\t'))
-		n--;
-	*len = 0;
-	if (n > 0 && n + 2 < cap) {
-		for (size_t i = 0; i < n; i++)
-			g[i] = (char)tolower((unsigned char)p[i]);
-		if (g[n - 1] != '.' && !(n == 1 && g[0] == '*'))
-			g[n++] = '.';
-		g[n] = '\0';
-		*len = n;
-	} else if (n > 0) {
-		*len = (size_t)-1; /* too long: never within anything */
-	}
-	return e;
-}
-
 static bool globs_hold(const char *have, const char *glob)
 {
 	char g[300];
@@ -171,7 +142,7 @@ static bool globs_hold(const char *have, const char *glob)
 	const char *p = have;
 
 	while (*p) {
-		p = next_glob(p, g, sizeof(g), &n);
+		p = tool_glob_next(p, g, sizeof(g), &n);
 		if (n != 0 && n != (size_t)-1 && (strcmp(g, "*") == 0 || strcmp(g, glob) == 0))
 			return true;
 	}
@@ -187,7 +158,7 @@ bool oauth_zones_within(const char *want, const char *have)
 	if (strlen(want) >= OAUTH_ZONES_MAX)
 		return false;
 	while (*p) {
-		p = next_glob(p, g, sizeof(g), &n);
+		p = tool_glob_next(p, g, sizeof(g), &n);
 		if (n == 0)
 			continue;
 		if (n == (size_t)-1)

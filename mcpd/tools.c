@@ -13,6 +13,7 @@
  * "dry_run", "expected_serial" and "reason".
  */
 #include <cjson/cJSON.h>
+#include <ctype.h>
 #include <fnmatch.h>
 #include <math.h>
 #include <stdarg.h>
@@ -382,34 +383,46 @@ const struct tool_def *tool_find(const char *name)
 	return NULL;
 }
 
+const char *tool_glob_next(const char *p, char *g, size_t cap, size_t *len)
+{
+	const char *e;
+	size_t n;
+
+	while (*p == ',' || *p == ' ' || *p == '\t')
+		p++;
+	e = p;
+	while (*e && *e != ',')
+		e++;
+	n = (size_t)(e - p);
+	while (n > 0 && (p[n - 1] == ' ' || p[n - 1] == '\t'))
+		n--;
+	*len = 0;
+	if (n > 0 && n + 2 <= cap) {
+		for (size_t i = 0; i < n; i++)
+			g[i] = (char)tolower((unsigned char)p[i]);
+		/* globs may omit the trailing dot: "example.com" */
+		if (g[n - 1] != '.' && !(n == 1 && g[0] == '*'))
+			g[n++] = '.';
+		g[n] = '\0';
+		*len = n;
+	} else if (n > 0) {
+		*len = (size_t)-1; /* too long: matches nothing */
+	}
+	return e;
+}
+
 bool tool_zone_allowed(const char *globs, const char *zone)
 {
-	const char *p = globs, *e;
+	const char *p = globs;
 	char g[DNAME_TEXT_MAXLEN + 2];
+	size_t n;
 
 	if (globs == NULL || zone == NULL)
 		return false;
 	while (*p) {
-		size_t n;
-
-		while (*p == ',' || *p == ' ' || *p == '\t')
-			p++;
-		e = p;
-		while (*e && *e != ',')
-			e++;
-		n = (size_t)(e - p);
-		while (n > 0 && (p[n - 1] == ' ' || p[n - 1] == '\t'))
-			n--;
-		if (n > 0 && n < sizeof(g) - 1) {
-			memcpy(g, p, n);
-			/* globs may omit the trailing dot: "example.com" */
-			if (g[n - 1] != '.' && !(n == 1 && g[0] == '*'))
-				g[n++] = '.';
-			g[n] = '\0';
-			if (fnmatch(g, zone, FNM_CASEFOLD) == 0)
-				return true;
-		}
-		p = e;
+		p = tool_glob_next(p, g, sizeof(g), &n);
+		if (n != 0 && n != (size_t)-1 && fnmatch(g, zone, FNM_CASEFOLD) == 0)
+			return true;
 	}
 	return false;
 }

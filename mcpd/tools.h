@@ -51,6 +51,12 @@ const struct tool_def *tool_find(const char *name);
  * comma-separated globs ("*", "example.com.", "*.example.org."). */
 bool tool_zone_allowed(const char *globs, const char *zone);
 
+/* Splits the next entry of a comma-separated glob list into g (cap bytes):
+ * trimmed, lower-cased, with the trailing dot added unless it is "*".
+ * Returns the rest of the list; *len is the entry's length, 0 for an empty
+ * entry, (size_t)-1 for one too long for g (it matches nothing). */
+const char *tool_glob_next(const char *p, char *g, size_t cap, size_t *len);
+
 /* Frees what a handler put in res (not res itself). */
 void tool_result_clear(struct tool_result *res);
 
