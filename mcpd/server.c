@@ -12,7 +12,6 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 #include "auth.h"
@@ -24,6 +23,7 @@
 #include "log.h"
 #include "mconf.h"
 #include "mcp.h"
+#include "sdnotify.h"
 #include "oauth.h"
 #include "server.h"
 #include "session.h"
@@ -85,31 +85,6 @@ static void raise_nofile(void)
 	}
 }
 
-/* sd_notify(3) "READY=1" without libsystemd, for Type=notify units. */
-static void notify_ready(void)
-{
-	const char *path = getenv("NOTIFY_SOCKET");
-	struct sockaddr_un sun;
-	socklen_t len;
-	int fd;
-
-	if (path == NULL || (path[0] != '/' && path[0] != '@') ||
-	    strlen(path) >= sizeof(sun.sun_path))
-		return;
-	memset(&sun, 0, sizeof(sun));
-	sun.sun_family = AF_UNIX;
-	memcpy(sun.sun_path, path, strlen(path));
-	if (path[0] == '@')
-		sun.sun_path[0] = '\0'; /* abstract namespace */
-	len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + strlen(path));
-	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return;
-	if (sendto(fd, "READY=1", 7, MSG_NOSIGNAL, (struct sockaddr *)&sun, len) < 0)
-		log_warn("sd_notify");
-	close(fd);
-}
-
 /* What a clean stop needs: writes that wait for dnsd get their answer
  * (bounded by the live wait) before the loop ends. */
 struct stopper {
@@ -138,10 +113,12 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
 	(void)what;
 	if (n == 0 || event_pending(st->drain, EV_TIMEOUT, NULL)) {
 		log_info("signal %d: stopping", (int)sig);
+		sdnotify("STOPPING=1");
 		event_base_loopexit(st->base, NULL);
 		return;
 	}
 	log_info("signal %d: stopping after %zu write(s) waiting for dnsd", (int)sig, n);
+	sdnotify("STOPPING=1\nSTATUS=stopping after %zu write(s) waiting for dnsd", n);
 	st->deadline_ms = session_now_ms() + MCP_LIVE_WAIT_MS + 1000;
 	event_add(st->drain, &tv);
 }
@@ -380,7 +357,7 @@ int mcpd_serve(int argc, char **argv)
 		 c.no_auth ? "NO AUTHENTICATION (--no-auth, loopback only)"
 		 : oauth   ? "bearer tokens and OAuth"
 			   : "bearer tokens");
-	notify_ready();
+	sdnotify("READY=1\nSTATUS=serving %zu tools\nMAINPID=%ld", tool_defs_count, (long)getpid());
 	if (event_base_dispatch(base) < 0) {
 		log_error("event loop failed");
 		goto out;

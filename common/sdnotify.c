@@ -4,6 +4,12 @@
  * The protocol is small enough that linking libsystemd would cost more than
  * it saves: connect an AF_UNIX SOCK_DGRAM socket to the path (a leading '@'
  * means the abstract namespace, written as a leading NUL), send the text.
+ *
+ * The send blocks, bounded by SO_SNDTIMEO, as libsystemd's does: with
+ * MSG_DONTWAIT a datagram sent while the manager has not yet drained the
+ * previous ones (a full receive queue, net.unix.max_dgram_qlen) fails with
+ * EAGAIN, and losing the READY=1 that follows RELOADING=1 leaves a
+ * Type=notify-reload unit "reloading" until systemd times it out.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -12,11 +18,15 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "log.h"
 #include "sdnotify.h"
+
+#define SDNOTIFY_SEND_TIMEOUT_MS 2000
 
 bool sdnotify_enabled(void)
 {
@@ -27,6 +37,8 @@ bool sdnotify_enabled(void)
 static int send_state(const char *msg, size_t len)
 {
 	const char *path = getenv("NOTIFY_SOCKET");
+	struct timeval tv = {SDNOTIFY_SEND_TIMEOUT_MS / 1000,
+			     (SDNOTIFY_SEND_TIMEOUT_MS % 1000) * 1000};
 	struct sockaddr_un sun;
 	size_t plen;
 	socklen_t slen;
@@ -50,7 +62,10 @@ static int send_state(const char *msg, size_t len)
 	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -1;
-	n = sendto(fd, msg, len, MSG_NOSIGNAL | MSG_DONTWAIT, (struct sockaddr *)&sun, slen);
+	(void)setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	do
+		n = sendto(fd, msg, len, MSG_NOSIGNAL, (struct sockaddr *)&sun, slen);
+	while (n < 0 && errno == EINTR);
 	saved = errno;
 	close(fd);
 	errno = saved;
@@ -72,7 +87,13 @@ int sdnotify(const char *fmt, ...)
 		return -1;
 	if ((size_t)n >= sizeof(buf))
 		n = (int)sizeof(buf) - 1;
-	return send_state(buf, (size_t)n);
+	if (send_state(buf, (size_t)n) != 0) {
+		/* name the first line (READY=1, STOPPING=1, ...) that was lost */
+		log_warn("sd_notify %.*s to %s", (int)strcspn(buf, "\n"), buf,
+			 getenv("NOTIFY_SOCKET"));
+		return -1;
+	}
+	return 0;
 }
 
 int sdnotify_reloading(const char *status)

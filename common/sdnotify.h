@@ -13,8 +13,8 @@ bool sdnotify_enabled(void);
 
 /* Sends the printf-formatted state, e.g. "READY=1\nSTATUS=serving 3 zones".
  * Returns 0, 1 when $NOTIFY_SOCKET is unset (nothing to do), or -1 on error
- * (errno kept). Safe from any thread; never blocks (the socket is a
- * datagram socket opened per call with MSG_DONTWAIT). */
+ * (logged as a warning, errno kept). Safe from any thread; waits at most
+ * 2 s for room in the manager's queue, so never call it on a request path. */
 int sdnotify(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* "RELOADING=1\nMONOTONIC_USEC=<now>" as systemd's Type=notify-reload
