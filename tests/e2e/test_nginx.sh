@@ -268,12 +268,14 @@ ok "nginx access log records the MCP requests"
 
 # --- Caddy with the shipped Caddyfile ---------------------------------------
 # The same rewriting: a test port and our certificate instead of the public
-# name and ACME, the upstream port, the log path; no admin endpoint.
+# name and ACME, the upstream port, the log path; no admin endpoint; and the
+# grace_period the Caddyfile's header recommends (else Caddy may wait for
+# the SDK's stream connections indefinitely on SIGTERM).
 CADDY_PORT=$(free_port)
 C=$T/caddy
 mkdir -p "$C"
 {
-	printf '{\n\tadmin off\n\tauto_https disable_redirects\n\tskip_install_trust\n\tstorage file_system %s/data\n}\n\n' "$C"
+	printf '{\n\tadmin off\n\tgrace_period 2s\n\tauto_https disable_redirects\n\tskip_install_trust\n\tstorage file_system %s/data\n}\n\n' "$C"
 	sed -e "s#^dns.example.org {#https://127.0.0.1:$CADDY_PORT {\n\ttls $T/cert.pem $T/key.pem#" \
 		-e "s#reverse_proxy 127.0.0.1:8053#reverse_proxy 127.0.0.1:__MCPD_PORT__#" \
 		-e "s#output file .*#output file $C/access.log#" \
