@@ -56,9 +56,14 @@
 
 /* Longest CNAME/DNAME chain followed inside a zone: Knot's limit
  * (CNAME_CHAIN_MAX in knot/nameserver/internet.h). */
-#define CNAME_CHAIN_MAX	 5
-#define OPT_RR_LEN	 11 /* root owner, type, class, TTL, RDLENGTH */
-#define MAX_SECTION_SETS 64
+#define CNAME_CHAIN_MAX	      5
+#define OPT_RR_LEN	      11 /* root owner, type, class, TTL, RDLENGTH */
+#define EDNS_OPT_EDE	      15 /* Extended DNS Error, RFC 8914 §2 */
+#define EDE_OPT_LEN	      6	 /* option code, length, INFO-CODE */
+#define EDE_NONE	      (-1)
+#define EDE_PROHIBITED	      18 /* RFC 8914 §4.19 */
+#define EDE_NOT_AUTHORITATIVE 20 /* RFC 8914 §4.21 */
+#define MAX_SECTION_SETS      64
 
 enum state {
 	ST_HIT,	   /* answer complete (or chain ended) */
@@ -495,14 +500,16 @@ static size_t reply_limit(const struct msg_query *q, const struct qenv *e, size_
 }
 
 /* Our OPT (RFC 6891 §6.1.2): our payload size, version 0, only DO kept
- * from the request's flags, no options. */
+ * from the request's flags; an Extended DNS Error option (RFC 8914 §2:
+ * OPTION-CODE 15, INFO-CODE, no EXTRA-TEXT) when ede is not EDE_NONE. */
 static void put_opt(struct msg_build *b, const struct msg_query *q, const struct query_params *p,
-		    int rcode)
+		    int rcode, int ede)
 {
 	uint16_t size = p->max_udp < DNS_UDP_MINSIZE ? DNS_UDP_MINSIZE : p->max_udp;
+	uint8_t opt[EDE_OPT_LEN] = {0, EDNS_OPT_EDE, 0, 2, (uint8_t)(ede >> 8), (uint8_t)ede};
 
-	(void)msg_build_opt(b, size, (uint8_t)(rcode >> 4), 0, q->edns_flags & EDNS_FLAG_DO, NULL,
-			    0);
+	(void)msg_build_opt(b, size, (uint8_t)(rcode >> 4), 0, q->edns_flags & EDNS_FLAG_DO,
+			    ede == EDE_NONE ? NULL : opt, ede == EDE_NONE ? 0 : EDE_OPT_LEN);
 }
 
 static bool is_error_rcode(int rcode)
@@ -512,25 +519,32 @@ static bool is_error_rcode(int rcode)
 }
 
 /* A reply without records: the header, the question when we have one,
- * and OPT when the request had one. */
-static size_t error_reply(const struct msg_query *q, bool with_question, uint16_t flags, int rcode,
-			  uint8_t *resp, size_t respcap, const struct qenv *e,
-			  struct query_result *r)
+ * and OPT when the request had one, carrying the extended error ede. */
+static size_t error_reply_ede(const struct msg_query *q, bool with_question, uint16_t flags,
+			      int rcode, int ede, uint8_t *resp, size_t respcap,
+			      const struct qenv *e, struct query_result *r)
 {
 	struct msg_build b;
 	size_t limit = reply_limit(q, e, respcap);
 
 	msg_build_init(&b, resp, respcap, limit);
 	if (q->has_edns)
-		msg_build_reserve(&b, OPT_RR_LEN);
+		msg_build_reserve(&b, OPT_RR_LEN + (ede == EDE_NONE ? 0 : EDE_OPT_LEN));
 	msg_build_header(&b, q->hdr.id, (uint16_t)(flags | (rcode & 0xf)));
 	if (with_question && q->qname_len > 0)
 		msg_build_question(&b, q->qname, q->qtype, q->qclass);
 	if (q->has_edns)
-		put_opt(&b, q, e->p, rcode);
+		put_opt(&b, q, e->p, rcode, ede);
 	r->rcode = rcode;
 	r->is_error = is_error_rcode(rcode);
 	return msg_build_finish(&b);
+}
+
+static size_t error_reply(const struct msg_query *q, bool with_question, uint16_t flags, int rcode,
+			  uint8_t *resp, size_t respcap, const struct qenv *e,
+			  struct query_result *r)
+{
+	return error_reply_ede(q, with_question, flags, rcode, EDE_NONE, resp, respcap, e, r);
 }
 
 /*
@@ -583,7 +597,10 @@ static size_t answer_notify(const struct zoneset *zs, const struct msg_query *q,
 	else
 		allowed = e->p->notify_allowed;
 	if (!allowed)
-		return error_reply(q, true, base, RCODE_REFUSED, resp, respcap, e, r);
+		/* EDE 18 Prohibited (RFC 8914 §4.19): refused by policy, as
+		 * BIND says for ACL refusals; names no zone either way. */
+		return error_reply_ede(q, true, base, RCODE_REFUSED, EDE_PROHIBITED, resp, respcap,
+				       e, r);
 	memcpy(lower, q->qname, q->qname_len);
 	dname_lower(lower);
 	nl = name_offsets(lower, off);
@@ -663,7 +680,9 @@ static size_t answer_xfr(const struct zoneset *zs, const uint8_t *req, size_t re
 	z = zoneset_find_lower(zs, lower, q->qname_len, off, nl);
 	if (z == NULL || z->apex_len != q->qname_len || q->qclass != RRCLASS_IN || x == NULL ||
 	    x->xfr_allowed == NULL || !x->xfr_allowed(x->xfr_arg, z, x->peer, ctx->key))
-		return error_reply(q, true, base, RCODE_REFUSED, resp, respcap, e, r);
+		/* the same code whether or not we serve the zone (RFC 8914 §4.19) */
+		return error_reply_ede(q, true, base, RCODE_REFUSED, EDE_PROHIBITED, resp, respcap,
+				       e, r);
 	if (q->qtype == RRTYPE_IXFR && ixfr_client_serial(req, reqlen, q, &serial) < 0)
 		return error_reply(q, true, base, RCODE_FORMERR, resp, respcap, e, r);
 	r->id = q->hdr.id;
@@ -711,7 +730,7 @@ static size_t answer_xfr(const struct zoneset *zs, const uint8_t *req, size_t re
 			r->truncated = true;
 		}
 		if (q->has_edns)
-			put_opt(&b, q, e->p, 0);
+			put_opt(&b, q, e->p, 0, EDE_NONE);
 		r->rcode = RCODE_NOERROR;
 		return msg_build_finish(&b);
 	}
@@ -760,7 +779,9 @@ static size_t dispatch(const struct zoneset *zs, const uint8_t *req, size_t reql
 	if (c.z == NULL)
 		c.z = zoneset_find_lower(zs, lower, q->qname_len, off, nl);
 	if (c.z == NULL)
-		return error_reply(q, true, base, RCODE_REFUSED, resp, respcap, e, r);
+		/* EDE 20 Not Authoritative (RFC 8914 §4.21), as NSD and Knot */
+		return error_reply_ede(q, true, base, RCODE_REFUSED, EDE_NOT_AUTHORITATIVE, resp,
+				       respcap, e, r);
 
 	msg_build_init(&c.b, resp, respcap, reply_limit(q, e, respcap));
 	if (q->has_edns)
@@ -787,7 +808,7 @@ static size_t dispatch(const struct zoneset *zs, const uint8_t *req, size_t reql
 	flags |= (uint16_t)(c.rcode & 0xf);
 	msg_build_set_flags(&c.b, flags);
 	if (q->has_edns)
-		put_opt(&c.b, q, p, c.rcode);
+		put_opt(&c.b, q, p, c.rcode, EDE_NONE);
 	r->rcode = c.rcode;
 	r->truncated = c.tc;
 	r->is_error = is_error_rcode(c.rcode);

@@ -7,6 +7,7 @@
 set -u
 . "$SRCDIR/tests/e2e/lib.sh"
 lib_init dnsd_basic
+need kdig knot-dnsutils
 
 DB=$T/zones.db
 make_db "$DB"
@@ -80,6 +81,9 @@ for proto in udp tcp; do
 		"^authority example\.com\. 300 IN SOA" "$DNSQ" $opt 127.0.0.1 "$P" mail.example.com AAAA
 	check_out "$proto: REFUSED outside our zones" \
 		"^rcode REFUSED$" "$DNSQ" $opt 127.0.0.1 "$P" www.example.org A
+	# a real client decodes our Extended DNS Error (RFC 8914 §4.21)
+	check_out "$proto: kdig reads EDE 20 on REFUSED" "EDE: 20 \\(Not Authoritative\\)" \
+		kdig $([ "$proto" = tcp ] && echo +tcp) +edns -p "$P" @127.0.0.1 www.example.org A
 	check_out "$proto: CNAME chased in zone" \
 		"^answer www\.example\.com\. 300 IN A 192\.0\.2\.1$" "$DNSQ" $opt 127.0.0.1 "$P" alias.example.com A
 	check_out "$proto: EDNS echoed with our size" \

@@ -107,7 +107,7 @@ done
 cat >"$T/allow" <<'ALLOW'
 # PATTERN<TAB>PART<TAB>why Knot and dnsd differ (PATTERN is matched against the query line)
 opcode-update	rcode	UPDATE: dnsd never writes zones and answers NOTIMP (RFC 1035 §4.1.1, as NSD); Knot implements RFC 2136 and refuses by ACL with NOTAUTH (RFC 2136 §3.3)
-ixfr-udp	rcode	IXFR: transfers are not implemented yet and dnsd refuses (REFUSED, as NSD without provide-xfr); Knot refuses by ACL with NOTAUTH
+ixfr-udp	rcode	IXFR from a peer not in allow-transfer: dnsd REFUSED (as NSD without provide-xfr; RFC 1995 leaves the code open); Knot refuses by ACL with NOTAUTH
 notify-denied	rcode	NOTIFY from a source not allowed: dnsd REFUSED (as NSD; RFC 1996 leaves the code open); Knot answers NOTAUTH for ACL failures
 mxcut	additional	MX target below a zone cut: that A record is not authoritative data (RFC 1034 §4.2.1, RFC 2181 §5.4.1), so dnsd adds it only as NS glue; Knot adds it for MX too
 ALLOW

@@ -150,11 +150,33 @@ static void print_response(struct out *o, const uint8_t *pkt, size_t len, bool s
 			}
 			if (rr.type == RRTYPE_OPT) {
 				ext_rcode = (int)(rr.ttl >> 24);
-				outf(o, "opt udp=%u version=%u flags=%s%s rcode=%s options=%u\n",
+				outf(o, "opt udp=%u version=%u flags=%s%s rcode=%s options=%u",
 				     rr.rclass, (rr.ttl >> 16) & 0xff,
 				     (rr.ttl & EDNS_FLAG_DO) ? "do" : "-",
 				     (rr.ttl & 0x7fff) ? "+other" : "",
 				     rcode_name(ext_rcode << 4 | DNS_RCODE(h.flags)), rr.rdlen);
+				/* options: "ede=N" for an RFC 8914 Extended DNS Error
+				 * (INFO-CODE, then any EXTRA-TEXT), "opt=CODE/LEN" else */
+				for (size_t k = 0; k + 4 <= rr.rdlen;) {
+					unsigned code =
+					    (unsigned)rr.rdata[k] << 8 | rr.rdata[k + 1];
+					unsigned olen =
+					    (unsigned)rr.rdata[k + 2] << 8 | rr.rdata[k + 3];
+
+					if (k + 4 + olen > rr.rdlen) {
+						outf(o, " opt-overrun");
+						break;
+					}
+					if (code == 15 && olen >= 2)
+						outf(o, " ede=%u%s",
+						     (unsigned)rr.rdata[k + 4] << 8 |
+							 rr.rdata[k + 5],
+						     olen > 2 ? "+text" : "");
+					else
+						outf(o, " opt=%u/%u", code, olen);
+					k += 4 + olen;
+				}
+				outf(o, "\n");
 				continue;
 			}
 			if (zf_print_rr(rr.owner, rr.ttl, rr.type, rr.rdata, rr.rdlen, line,
