@@ -1,3 +1,6 @@
+#include <stdarg.h>
+#include <stdio.h>
+
 #include "err.h"
 
 const char *err_str(int err)
@@ -55,4 +58,15 @@ const char *err_str(int err)
 		return "timed out";
 	}
 	return "unknown error";
+}
+
+void err_printf(char *err, size_t cap, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (err == NULL || cap == 0)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(err, cap, fmt, ap);
+	va_end(ap);
 }

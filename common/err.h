@@ -8,6 +8,8 @@
 #ifndef ERR_H
 #define ERR_H
 
+#include <stddef.h>
+
 enum err {
 	ERR_OK = 0,
 	ERR_NOMEM = -1,		 /* allocation failed */
@@ -38,5 +40,9 @@ enum err {
 
 /* Short human-readable name of an error code (never NULL). */
 const char *err_str(int err);
+
+/* Formats a message for a caller's (char *err, size_t cap) out-parameter:
+ * does nothing when err is NULL or cap is 0, truncates to cap - 1 bytes. */
+void err_printf(char *err, size_t cap, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 #endif

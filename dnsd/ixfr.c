@@ -67,18 +67,6 @@ struct builder {
 	size_t nslots;
 };
 
-static void errf(char *err, size_t cap, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static void errf(char *err, size_t cap, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err == NULL || cap == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, cap, fmt, ap);
-	va_end(ap);
-}
-
 static void *arena(struct chunk **head, size_t n)
 {
 	struct chunk *c = *head;
@@ -225,7 +213,7 @@ static int find_chain(sqlite3 *db, const struct zone *z, uint32_t from, int64_t 
 			       "SELECT id, serial_before, serial_after FROM changes "
 			       "WHERE zone_id = ?1 AND id <= ?2 ORDER BY id DESC",
 			       -1, &st, NULL) != SQLITE_OK) {
-		errf(err, errcap, "reading the changes table: %s", sqlite3_errmsg(db));
+		err_printf(err, errcap, "reading the changes table: %s", sqlite3_errmsg(db));
 		return ERR_DB;
 	}
 	sqlite3_bind_int64(st, 1, z->zone_id);
@@ -236,19 +224,19 @@ static int find_chain(sqlite3 *db, const struct zone *z, uint32_t from, int64_t 
 
 		if (sqlite3_column_type(st, 1) == SQLITE_NULL ||
 		    sqlite3_column_type(st, 2) == SQLITE_NULL) {
-			errf(err, errcap,
-			     "the journal starts at change %" PRId64
-			     " (zone creation) before reaching serial %" PRIu32,
-			     id, from);
+			err_printf(err, errcap,
+				   "the journal starts at change %" PRId64
+				   " (zone creation) before reaching serial %" PRIu32,
+				   id, from);
 			goto out;
 		}
 		before = (uint32_t)sqlite3_column_int64(st, 1);
 		after = (uint32_t)sqlite3_column_int64(st, 2);
 		if (after != cur) {
-			errf(err, errcap,
-			     "the journal has a gap: change %" PRId64 " ends at serial %" PRIu32
-			     ", expected %" PRIu32,
-			     id, after, cur);
+			err_printf(err, errcap,
+				   "the journal has a gap: change %" PRId64
+				   " ends at serial %" PRIu32 ", expected %" PRIu32,
+				   id, after, cur);
 			goto out;
 		}
 		if (n == cap) {
@@ -257,7 +245,7 @@ static int find_chain(sqlite3 *db, const struct zone *z, uint32_t from, int64_t 
 
 			if (nv == NULL) {
 				ret = ERR_NOMEM;
-				errf(err, errcap, "out of memory");
+				err_printf(err, errcap, "out of memory");
 				goto out;
 			}
 			v = nv;
@@ -271,17 +259,18 @@ static int find_chain(sqlite3 *db, const struct zone *z, uint32_t from, int64_t 
 		}
 	}
 	if (!found && rc != SQLITE_ROW && rc != SQLITE_DONE) {
-		errf(err, errcap, "reading the changes table: %s", sqlite3_errmsg(db));
+		err_printf(err, errcap, "reading the changes table: %s", sqlite3_errmsg(db));
 		ret = ERR_DB;
 		goto out;
 	}
 	if (!found) {
 		if (n == 0)
-			errf(err, errcap, "no journal entry leads to serial %" PRIu32, z->serial);
+			err_printf(err, errcap, "no journal entry leads to serial %" PRIu32,
+				   z->serial);
 		else
-			errf(err, errcap,
-			     "the journal reaches back to serial %" PRIu32 ", not %" PRIu32, cur,
-			     from);
+			err_printf(err, errcap,
+				   "the journal reaches back to serial %" PRIu32 ", not %" PRIu32,
+				   cur, from);
 		goto out;
 	}
 	/* oldest first */
@@ -324,7 +313,7 @@ int ixfr_diff_build(struct sqlite3 *db, const struct zone *z, uint32_t from, str
 	if (err && errcap)
 		err[0] = '\0';
 	if (from == z->serial) {
-		errf(err, errcap, "already at serial %" PRIu32, from);
+		err_printf(err, errcap, "already at serial %" PRIu32, from);
 		return ERR_INVALID;
 	}
 	rd = malloc(RDATA_MAXLEN);
@@ -335,7 +324,7 @@ int ixfr_diff_build(struct sqlite3 *db, const struct zone *z, uint32_t from, str
 	}
 	/* One read transaction: the chain and its rows are one snapshot. */
 	if (sqlite3_exec(db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK) {
-		errf(err, errcap, "starting a read transaction: %s", sqlite3_errmsg(db));
+		err_printf(err, errcap, "starting a read transaction: %s", sqlite3_errmsg(db));
 		r = ERR_DB;
 		goto fail;
 	}
@@ -346,7 +335,7 @@ int ixfr_diff_build(struct sqlite3 *db, const struct zone *z, uint32_t from, str
 			       "SELECT op, name, type, ttl, data FROM change_records "
 			       "WHERE change_id = ?1 ORDER BY seq",
 			       -1, &st, NULL) != SQLITE_OK) {
-		errf(err, errcap, "reading change_records: %s", sqlite3_errmsg(db));
+		err_printf(err, errcap, "reading change_records: %s", sqlite3_errmsg(db));
 		r = ERR_DB;
 		goto fail;
 	}
@@ -364,8 +353,8 @@ int ixfr_diff_build(struct sqlite3 *db, const struct zone *z, uint32_t from, str
 			bool add;
 
 			if (!op || !name || !type || !data || ttl < 0 || ttl > 2147483647) {
-				errf(err, errcap, "change %" PRId64 ": a row with missing fields",
-				     ids[i]);
+				err_printf(err, errcap,
+					   "change %" PRId64 ": a row with missing fields", ids[i]);
 				r = ERR_MALFORMED;
 				goto fail;
 			}
@@ -376,16 +365,18 @@ int ixfr_diff_build(struct sqlite3 *db, const struct zone *z, uint32_t from, str
 				      : rdata_parse_text((uint16_t)t, data, strlen(data), NULL, rd,
 							 RDATA_MAXLEN, &te);
 			if (olen < 0 || t < 0 || rdlen < 0) {
-				errf(err, errcap,
-				     "change %" PRId64 ": record \"%s %s %.100s\" does not parse",
-				     ids[i], name, type, data);
+				err_printf(err, errcap,
+					   "change %" PRId64
+					   ": record \"%s %s %.100s\" does not parse",
+					   ids[i], name, type, data);
 				r = ERR_MALFORMED;
 				goto fail;
 			}
 			dname_lower(owner);
 			if (!dname_is_subdomain(owner, z->apex)) {
-				errf(err, errcap, "change %" PRId64 ": %s is outside the zone",
-				     ids[i], name);
+				err_printf(err, errcap,
+					   "change %" PRId64 ": %s is outside the zone", ids[i],
+					   name);
 				r = ERR_MALFORMED;
 				goto fail;
 			}
@@ -414,14 +405,14 @@ int ixfr_diff_build(struct sqlite3 *db, const struct zone *z, uint32_t from, str
 				goto nomem;
 		}
 		if (rc != SQLITE_DONE) {
-			errf(err, errcap, "reading change_records: %s", sqlite3_errmsg(db));
+			err_printf(err, errcap, "reading change_records: %s", sqlite3_errmsg(db));
 			r = ERR_DB;
 			goto fail;
 		}
 	}
 	if (!have_old_soa) {
-		errf(err, errcap, "change %" PRId64 " does not record the SOA it replaced",
-		     nids ? ids[0] : 0);
+		err_printf(err, errcap, "change %" PRId64 " does not record the SOA it replaced",
+			   nids ? ids[0] : 0);
 		r = ERR_NOTFOUND;
 		goto fail;
 	}
@@ -432,7 +423,8 @@ int ixfr_diff_build(struct sqlite3 *db, const struct zone *z, uint32_t from, str
 
 		off += dname_len(p + off);
 		if (off + 20 > d->old_soa.rdlen || wire_get_u32(p + off) != from) {
-			errf(err, errcap, "the journal's old SOA is not at serial %" PRIu32, from);
+			err_printf(err, errcap, "the journal's old SOA is not at serial %" PRIu32,
+				   from);
 			r = ERR_NOTFOUND;
 			goto fail;
 		}
@@ -460,8 +452,8 @@ int ixfr_diff_build(struct sqlite3 *db, const struct zone *z, uint32_t from, str
 		}
 	}
 	if (d->ndel + d->nadd > zone_record_count(z)) {
-		errf(err, errcap, "%zu changed records: more than the zone's %zu",
-		     d->ndel + d->nadd, zone_record_count(z));
+		err_printf(err, errcap, "%zu changed records: more than the zone's %zu",
+			   d->ndel + d->nadd, zone_record_count(z));
 		r = ERR_RANGE;
 		goto fail;
 	}
@@ -479,7 +471,7 @@ int ixfr_diff_build(struct sqlite3 *db, const struct zone *z, uint32_t from, str
 	*out = d;
 	return 0;
 nomem:
-	errf(err, errcap, "out of memory");
+	err_printf(err, errcap, "out of memory");
 fail:
 	sqlite3_finalize(st);
 	if (in_txn)

@@ -145,19 +145,6 @@ static void arena_free(struct arena *a)
 	a->head = NULL;
 }
 
-static void errf(char *err, size_t cap, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-
-static void errf(char *err, size_t cap, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err == NULL || cap == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, cap, fmt, ap);
-	va_end(ap);
-}
-
 /* "www.example.com. MX 10 mail.example.com." for messages. */
 static void rec_text(const uint8_t *owner, const struct brec *r, char *buf, size_t cap)
 {
@@ -236,8 +223,9 @@ static int bnode_validate(const struct bnode *n, bool apex, const char *zname, c
 		run = (i > 0 && r->type == n->recs[i - 1].type) ? run + 1 : 1;
 		if (run > RRSET_MAXCOUNT) {
 			rec_text(n->name, r, what, sizeof(what));
-			errf(err, cap, "zone %s: record \"%s\": more than %d records in one RRset",
-			     zname, what, RRSET_MAXCOUNT);
+			err_printf(err, cap,
+				   "zone %s: record \"%s\": more than %d records in one RRset",
+				   zname, what, RRSET_MAXCOUNT);
 			return ERR_RANGE;
 		}
 		switch (r->type) {
@@ -264,36 +252,39 @@ static int bnode_validate(const struct bnode *n, bool apex, const char *zname, c
 	}
 	if (nsoa > 0 && !apex) {
 		rec_text(n->name, soa, what, sizeof(what));
-		errf(err, cap, "zone %s: record \"%s\": SOA is only allowed at the zone apex",
-		     zname, what);
+		err_printf(err, cap, "zone %s: record \"%s\": SOA is only allowed at the zone apex",
+			   zname, what);
 		return ERR_INVALID;
 	}
 	if (apex && nsoa != 1) {
-		errf(err, cap,
-		     "zone %s: the apex has %" PRIu32 " SOA records; exactly one is required",
-		     zname, nsoa);
+		err_printf(err, cap,
+			   "zone %s: the apex has %" PRIu32 " SOA records; exactly one is required",
+			   zname, nsoa);
 		return ERR_INVALID;
 	}
 	if (ncname > 1) {
 		rec_text(n->name, cname, what, sizeof(what));
-		errf(err, cap,
-		     "zone %s: record \"%s\": more than one CNAME at one name (RFC 2181 §10.1)",
-		     zname, what);
+		err_printf(
+		    err, cap,
+		    "zone %s: record \"%s\": more than one CNAME at one name (RFC 2181 §10.1)",
+		    zname, what);
 		return ERR_CONFLICT;
 	}
 	if (ncname == 1 && other > 0) {
 		rec_text(n->name, first_other, what, sizeof(what));
-		errf(err, cap,
-		     "zone %s: record \"%s\": CNAME and other data at the same name (RFC 1034 "
-		     "§3.6.2)",
-		     zname, what);
+		err_printf(
+		    err, cap,
+		    "zone %s: record \"%s\": CNAME and other data at the same name (RFC 1034 "
+		    "§3.6.2)",
+		    zname, what);
 		return ERR_CONFLICT;
 	}
 	if (ndname > 1) {
 		rec_text(n->name, dname, what, sizeof(what));
-		errf(err, cap,
-		     "zone %s: record \"%s\": more than one DNAME at one name (RFC 6672 §2.4)",
-		     zname, what);
+		err_printf(
+		    err, cap,
+		    "zone %s: record \"%s\": more than one DNAME at one name (RFC 6672 §2.4)",
+		    zname, what);
 		return ERR_CONFLICT;
 	}
 	return 0;
@@ -407,12 +398,12 @@ static struct shard *shard_build(struct bnode *const *nodes, size_t n, char *err
 	while (slots < 2 * n)
 		slots <<= 1;
 	if (total >= UINT32_MAX || slots > UINT32_MAX / 2) {
-		errf(err, cap, "a shard of the zone would exceed 4 GB");
+		err_printf(err, cap, "a shard of the zone would exceed 4 GB");
 		return NULL;
 	}
 	s = calloc(1, sizeof(*s) + slots * sizeof(uint64_t) + total);
 	if (s == NULL) {
-		errf(err, cap, "out of memory building the zone");
+		err_printf(err, cap, "out of memory building the zone");
 		return NULL;
 	}
 	atomic_init(&s->refs, 1);
@@ -480,14 +471,14 @@ static int zone_finish(struct zone *z, char *err, size_t cap)
 		z->shards[i].mask = z->shards[i].s->mask;
 	z->apex_node = zone_lookup(z, z->apex, z->apex_len);
 	if (z->apex_node == NULL || (soa = znode_rrset(z->apex_node, RRTYPE_SOA)) == NULL) {
-		errf(err, cap, "zone %s has no SOA record at its apex", z->name_text);
+		err_printf(err, cap, "zone %s has no SOA record at its apex", z->name_text);
 		return ERR_INVALID;
 	}
 	zrec_read(zrrset_first(z->apex_node, soa), &ttl, &rdlen, &rd);
 	r1 = dname_check(rd, rdlen);
 	r2 = r1 > 0 ? dname_check(rd + r1, rdlen - (size_t)r1) : -1;
 	if (r1 <= 0 || r2 <= 0 || (size_t)r1 + (size_t)r2 + 20 != rdlen) {
-		errf(err, cap, "zone %s: the SOA RDATA is malformed", z->name_text);
+		err_printf(err, cap, "zone %s: the SOA RDATA is malformed", z->name_text);
 		return ERR_MALFORMED;
 	}
 	mname = (size_t)r1;
@@ -648,8 +639,9 @@ static int parse_row(const char *zname, const uint8_t *apex, const char *name, s
 	do {                                                                                       \
 		char why_[256];                                                                    \
 		snprintf(why_, sizeof(why_), __VA_ARGS__);                                         \
-		errf(err, cap, "zone %s: record \"%.*s %.*s %.*s\": %s", zname, (int)namelen,      \
-		     name, (int)typelen, type, (int)(datalen > 200 ? 200 : datalen), data, why_);  \
+		err_printf(err, cap, "zone %s: record \"%.*s %.*s %.*s\": %s", zname,              \
+			   (int)namelen, name, (int)typelen, type,                                 \
+			   (int)(datalen > 200 ? 200 : datalen), data, why_);                      \
 	} while (0)
 
 	/* Rows of one name usually come together: parse the owner once. */
@@ -704,7 +696,7 @@ static int zone_layout(struct zone *z, struct bnode **live, size_t nlive, char *
 
 	z->shards = calloc(nsh, sizeof(*z->shards));
 	if (start == NULL || sorted == NULL || z->shards == NULL) {
-		errf(err, cap, "out of memory building zone %s", z->name_text);
+		err_printf(err, cap, "out of memory building zone %s", z->name_text);
 		goto fail;
 	}
 	for (size_t i = 0; i < nlive; i++)
@@ -731,7 +723,7 @@ fail:
 
 static int db_err(sqlite3 *db, const char *what, const char *zname, char *err, size_t cap)
 {
-	errf(err, cap, "zone %s: %s: %s", zname, what, sqlite3_errmsg(db));
+	err_printf(err, cap, "zone %s: %s: %s", zname, what, sqlite3_errmsg(db));
 	return ERR_DB;
 }
 
@@ -769,7 +761,7 @@ static int read_zone_row(sqlite3 *db, const char *zname, int64_t *id, uint32_t *
 	sqlite3_bind_text(st, 1, zname, -1, SQLITE_STATIC);
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_DONE) {
-		errf(err, cap, "zone %s is not in the database", zname);
+		err_printf(err, cap, "zone %s is not in the database", zname);
 		ret = ERR_NOTFOUND;
 		goto fail;
 	}
@@ -818,17 +810,17 @@ static int parse_apex(const char *name_text, uint8_t apex[DNAME_MAXLEN], char *c
 	int r;
 
 	if (name_text == NULL) {
-		errf(err, cap, "no zone name given");
+		err_printf(err, cap, "no zone name given");
 		return ERR_INVALID;
 	}
 	r = dname_parse_text(name_text, strlen(name_text), root, apex);
 	if (r < 0) {
-		errf(err, cap, "zone name \"%s\": %s", name_text, err_str(r));
+		err_printf(err, cap, "zone name \"%s\": %s", name_text, err_str(r));
 		return r;
 	}
 	dname_lower(apex);
 	if (dname_print(apex, canon, ccap) < 0) {
-		errf(err, cap, "zone name \"%s\" is too long", name_text);
+		err_printf(err, cap, "zone name \"%s\" is too long", name_text);
 		return ERR_NAME_TOO_LONG;
 	}
 	return r;
@@ -859,13 +851,13 @@ struct zone *zone_build_from_db(struct sqlite3 *db, const char *name_text, char 
 	if (apex_len < 0)
 		return NULL;
 	if (db == NULL) {
-		errf(err, errcap, "zone %s: no database", zname);
+		err_printf(err, errcap, "zone %s: no database", zname);
 		return NULL;
 	}
 	row.rd = malloc(RDATA_MAXLEN);
 	z = zone_alloc(zname, apex, (size_t)apex_len);
 	if (row.rd == NULL || z == NULL) {
-		errf(err, errcap, "out of memory building zone %s", zname);
+		err_printf(err, errcap, "out of memory building zone %s", zname);
 		goto fail;
 	}
 
@@ -903,7 +895,7 @@ struct zone *zone_build_from_db(struct sqlite3 *db, const char *name_text, char 
 		bool same;
 
 		if (name == NULL || type == NULL || data == NULL) {
-			errf(err, errcap, "zone %s: a record row has a NULL column", zname);
+			err_printf(err, errcap, "zone %s: a record row has a NULL column", zname);
 			goto fail;
 		}
 		same = prev >= 0 && namelen == prev_len && memcmp(prev_name, name, namelen) == 0;
@@ -1001,10 +993,10 @@ struct zone *zone_build_from_db(struct sqlite3 *db, const char *name_text, char 
 	if (zone_finish(z, err, errcap) < 0)
 		goto fail;
 	if (z->serial != dbserial) {
-		errf(err, errcap,
-		     "zone %s: zones.serial is %" PRIu32 " but the SOA record says %" PRIu32
-		     "; they must be equal",
-		     zname, dbserial, z->serial);
+		err_printf(err, errcap,
+			   "zone %s: zones.serial is %" PRIu32 " but the SOA record says %" PRIu32
+			   "; they must be equal",
+			   zname, dbserial, z->serial);
 		goto fail;
 	}
 	free(live);
@@ -1018,7 +1010,7 @@ struct zone *zone_build_from_db(struct sqlite3 *db, const char *name_text, char 
 	return z;
 
 nomem:
-	errf(err, errcap, "out of memory building zone %s", zname);
+	err_printf(err, errcap, "out of memory building zone %s", zname);
 fail:
 	if (st != NULL)
 		sqlite3_finalize(st);
@@ -1192,7 +1184,8 @@ static struct unode *up_node(struct update *u, const uint8_t *name, size_t len, 
 	}
 	return d;
 nomem:
-	errf(u->err, u->errcap, "out of memory applying the journal of zone %s", u->old->name_text);
+	err_printf(u->err, u->errcap, "out of memory applying the journal of zone %s",
+		   u->old->name_text);
 	return NULL;
 }
 
@@ -1248,10 +1241,11 @@ static int up_apply(struct update *u, bool add, const struct rowparse *row, cons
 	}
 	if (!add) {
 		if (d == NULL || d->b.deleted || i >= d->b.nrecs) {
-			errf(u->err, u->errcap,
-			     "zone %s: the journal deletes \"%s\", which the loaded image does not "
-			     "have",
-			     u->old->name_text, what);
+			err_printf(
+			    u->err, u->errcap,
+			    "zone %s: the journal deletes \"%s\", which the loaded image does not "
+			    "have",
+			    u->old->name_text, what);
 			return ERR_CONFLICT;
 		}
 		d->b.recs[i] = d->b.recs[--d->b.nrecs];
@@ -1362,8 +1356,8 @@ static int build_shard_from(struct update *u, const struct shard *olds, size_t s
 	ret = *out ? 0 : ERR_NOMEM;
 fail:
 	if (ret == ERR_NOMEM && *out == NULL)
-		errf(u->err, u->errcap, "out of memory applying the journal of zone %s",
-		     u->old->name_text);
+		err_printf(u->err, u->errcap, "out of memory applying the journal of zone %s",
+			   u->old->name_text);
 	for (size_t i = 0; i < cv.n; i++)
 		free(cv.v[i].recs);
 	free(cv.v);
@@ -1396,7 +1390,7 @@ struct zone *zone_update_from_journal(struct sqlite3 *db, const struct zone *old
 	if (err && errcap)
 		err[0] = '\0';
 	if (db == NULL || old == NULL) {
-		errf(err, errcap, "zone_update_from_journal: no database or no image");
+		err_printf(err, errcap, "zone_update_from_journal: no database or no image");
 		return NULL;
 	}
 	u.old = old;
@@ -1414,16 +1408,16 @@ struct zone *zone_update_from_journal(struct sqlite3 *db, const struct zone *old
 	if (read_zone_row(db, old->name_text, &zone_id, &dbserial, &last_change, err, errcap) < 0)
 		goto fail;
 	if (zone_id != old->zone_id) {
-		errf(err, errcap, "zone %s was deleted and created again since it was loaded",
-		     old->name_text);
+		err_printf(err, errcap, "zone %s was deleted and created again since it was loaded",
+			   old->name_text);
 		goto fail;
 	}
 	if (last_change == old->last_change_id) {
 		if (dbserial != old->serial) {
-			errf(err, errcap,
-			     "zone %s: serial moved from %" PRIu32 " to %" PRIu32
-			     " without a journal entry",
-			     old->name_text, old->serial, dbserial);
+			err_printf(err, errcap,
+				   "zone %s: serial moved from %" PRIu32 " to %" PRIu32
+				   " without a journal entry",
+				   old->name_text, old->serial, dbserial);
 			goto fail;
 		}
 		/* Nothing to apply: the old image is current. */
@@ -1451,17 +1445,17 @@ struct zone *zone_update_from_journal(struct sqlite3 *db, const struct zone *old
 		c.id = sqlite3_column_int64(st, 0);
 		if (sqlite3_column_type(st, 1) == SQLITE_NULL ||
 		    sqlite3_column_type(st, 2) == SQLITE_NULL) {
-			errf(err, errcap, "zone %s: journal change %" PRId64 " has no serial",
-			     old->name_text, c.id);
+			err_printf(err, errcap, "zone %s: journal change %" PRId64 " has no serial",
+				   old->name_text, c.id);
 			goto fail;
 		}
 		c.before = (uint32_t)sqlite3_column_int64(st, 1);
 		c.after = (uint32_t)sqlite3_column_int64(st, 2);
 		if (c.before != cur) {
-			errf(err, errcap,
-			     "zone %s: journal change %" PRId64 " starts at serial %" PRIu32
-			     ", expected %" PRIu32,
-			     old->name_text, c.id, c.before, cur);
+			err_printf(err, errcap,
+				   "zone %s: journal change %" PRId64 " starts at serial %" PRIu32
+				   ", expected %" PRIu32,
+				   old->name_text, c.id, c.before, cur);
 			goto fail;
 		}
 		cur = c.after;
@@ -1483,9 +1477,10 @@ struct zone *zone_update_from_journal(struct sqlite3 *db, const struct zone *old
 	sqlite3_finalize(st);
 	st = NULL;
 	if (cur != dbserial) {
-		errf(err, errcap,
-		     "zone %s: the journal ends at serial %" PRIu32 " but the zone is at %" PRIu32,
-		     old->name_text, cur, dbserial);
+		err_printf(err, errcap,
+			   "zone %s: the journal ends at serial %" PRIu32
+			   " but the zone is at %" PRIu32,
+			   old->name_text, cur, dbserial);
 		goto fail;
 	}
 
@@ -1512,21 +1507,21 @@ struct zone *zone_update_from_journal(struct sqlite3 *db, const struct zone *old
 		bool add;
 
 		if (op == NULL || name == NULL || type == NULL || data == NULL) {
-			errf(err, errcap, "zone %s: a journal row has a NULL column",
-			     old->name_text);
+			err_printf(err, errcap, "zone %s: a journal row has a NULL column",
+				   old->name_text);
 			goto fail;
 		}
 		if (++nrows > old->nrecords / JOURNAL_MAX_FACTOR + 1000) {
-			errf(err, errcap,
-			     "zone %s: the journal since serial %" PRIu32
-			     " is larger than a full load",
-			     old->name_text, old->serial);
+			err_printf(err, errcap,
+				   "zone %s: the journal since serial %" PRIu32
+				   " is larger than a full load",
+				   old->name_text, old->serial);
 			goto fail;
 		}
 		add = strcmp(op, "add") == 0;
 		if (!add && strcmp(op, "del") != 0) {
-			errf(err, errcap, "zone %s: journal row with unknown op \"%s\"",
-			     old->name_text, op);
+			err_printf(err, errcap, "zone %s: journal row with unknown op \"%s\"",
+				   old->name_text, op);
 			goto fail;
 		}
 		if (parse_row(old->name_text, old->apex, name, namelen, type, typelen, ttl, data,
@@ -1655,10 +1650,10 @@ struct zone *zone_update_from_journal(struct sqlite3 *db, const struct zone *old
 	if (zone_finish(z, err, errcap) < 0)
 		goto fail;
 	if (z->serial != dbserial) {
-		errf(err, errcap,
-		     "zone %s: after the journal the SOA serial is %" PRIu32
-		     " but zones.serial is %" PRIu32,
-		     old->name_text, z->serial, dbserial);
+		err_printf(err, errcap,
+			   "zone %s: after the journal the SOA serial is %" PRIu32
+			   " but zones.serial is %" PRIu32,
+			   old->name_text, z->serial, dbserial);
 		goto fail;
 	}
 	for (size_t s = 0; s < nsh; s++)
@@ -1670,7 +1665,7 @@ struct zone *zone_update_from_journal(struct sqlite3 *db, const struct zone *old
 	return z;
 
 nomem:
-	errf(err, errcap, "out of memory applying the journal of zone %s", old->name_text);
+	err_printf(err, errcap, "out of memory applying the journal of zone %s", old->name_text);
 fail:
 	if (st != NULL)
 		sqlite3_finalize(st);
@@ -1786,17 +1781,17 @@ int zone_compare(const struct zone *a, const struct zone *b, char *why, size_t c
 	char name[DNAME_TEXT_MAXLEN];
 
 	if (a->apex_len != b->apex_len || memcmp(a->apex, b->apex, a->apex_len) != 0) {
-		errf(why, cap, "different zones: %s and %s", a->name_text, b->name_text);
+		err_printf(why, cap, "different zones: %s and %s", a->name_text, b->name_text);
 		return 1;
 	}
 	if (a->serial != b->serial || a->neg_ttl != b->neg_ttl) {
-		errf(why, cap, "serial %u/%u, negative TTL %u/%u", a->serial, b->serial, a->neg_ttl,
-		     b->neg_ttl);
+		err_printf(why, cap, "serial %u/%u, negative TTL %u/%u", a->serial, b->serial,
+			   a->neg_ttl, b->neg_ttl);
 		return 1;
 	}
 	if (a->nnodes != b->nnodes || a->nrecords != b->nrecords) {
-		errf(why, cap, "%zu/%zu nodes, %zu/%zu records", a->nnodes, b->nnodes, a->nrecords,
-		     b->nrecords);
+		err_printf(why, cap, "%zu/%zu nodes, %zu/%zu records", a->nnodes, b->nnodes,
+			   a->nrecords, b->nrecords);
 		return 1;
 	}
 	for (size_t s = 0; s < ((size_t)1 << a->shard_bits); s++) {
@@ -1814,15 +1809,16 @@ int zone_compare(const struct zone *a, const struct zone *b, char *why, size_t c
 			if (dname_print(znode_name(na), name, sizeof(name)) < 0)
 				snprintf(name, sizeof(name), "?");
 			if (nb == NULL) {
-				errf(why, cap, "node %s only in the first image", name);
+				err_printf(why, cap, "node %s only in the first image", name);
 				return 1;
 			}
 			sa = znode_size(na);
 			if (sa != znode_size(nb) || memcmp(na, nb, sa) != 0) {
-				errf(why, cap,
-				     "node %s differs (children %u/%u, rrsets %u/%u, size %zu/%zu)",
-				     name, na->nchildren, nb->nchildren, na->nrrsets, nb->nrrsets,
-				     sa, znode_size(nb));
+				err_printf(
+				    why, cap,
+				    "node %s differs (children %u/%u, rrsets %u/%u, size %zu/%zu)",
+				    name, na->nchildren, nb->nchildren, na->nrrsets, nb->nrrsets,
+				    sa, znode_size(nb));
 				return 1;
 			}
 		}

@@ -127,5 +127,19 @@ int main(void)
 	for (i = 0; i < (int)(sizeof(outside) / sizeof(outside[0])); i++)
 		ok(err_str(outside[i]) != NULL && strcmp(err_str(outside[i]), unknown) == 0,
 		   "err_str(%d) gives the fallback", outside[i]);
+
+	/* err_printf: the (buf, cap) out-parameter convention of dnsd's loaders */
+	{
+		char buf[8];
+
+		err_printf(NULL, 8, "%s", "ignored"); /* no crash: callers may pass NULL */
+		memset(buf, 'x', sizeof(buf));
+		err_printf(buf, 0, "%s", "abc");
+		ok(buf[0] == 'x', "err_printf with cap 0 writes nothing");
+		err_printf(buf, sizeof(buf), "%d-%s", 12, "abcd");
+		is_str(buf, "12-abcd", "err_printf: 7 bytes fit a cap of 8");
+		err_printf(buf, sizeof(buf), "%d-%s", 12, "abcde");
+		is_str(buf, "12-abcd", "err_printf: 8 bytes are cut to 7 and terminated");
+	}
 	return done_testing();
 }
