@@ -14,7 +14,7 @@
 
 struct sqlite3;
 
-#define DB_SCHEMA_VERSION  2 /* the newest version this binary knows */
+#define DB_SCHEMA_VERSION  3 /* the newest version this binary knows */
 #define DB_BUSY_TIMEOUT_MS 5000
 
 enum db_open_flags {

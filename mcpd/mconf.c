@@ -49,6 +49,12 @@ const char mconf_usage[] =
     "  --oauth-refresh-ttl DUR      refresh token lifetime, renewed on use (default 30d)\n"
     "  --oauth-code-ttl DUR         authorization code lifetime (default 60s, at most 10m)\n"
     "  --oauth-max-clients N        registered clients kept (default 1000)\n"
+    "  --oauth-client-metadata yes|no\n"
+    "                               accept https URLs as client_id and fetch their client\n"
+    "                               metadata documents (default yes)\n"
+    "  --oauth-client-metadata-private yes|no\n"
+    "                               let those fetches reach loopback and private addresses\n"
+    "                               (tests and intranets only; default no)\n"
     "Journal and secondaries (docs/secondaries.md):\n"
     "  --journal-keep N             changes kept per zone for IXFR and history, 0 = all\n"
     "                               (default 1000)\n"
@@ -71,6 +77,8 @@ void mconf_init(struct mconf *c)
 	c->refresh_ttl = MCONF_DEFAULT_REFRESH_TTL;
 	c->code_ttl = MCONF_DEFAULT_CODE_TTL;
 	c->max_clients = MCONF_DEFAULT_MAX_CLIENTS;
+	c->client_metadata = true;
+	c->client_metadata_private = false;
 	c->journal_keep = STORE_DEFAULT_JOURNAL_KEEP;
 	c->journal_keep_days = 0;
 }
@@ -307,6 +315,16 @@ int mconf_set(struct mconf *c, const char *key, const char *value, bool from_cli
 			goto bad_value;
 		return 0;
 	}
+	if (strcmp(key, "oauth-client-metadata") == 0) {
+		if (set_bool(&c->client_metadata, value) != 0)
+			goto bad_value;
+		return 0;
+	}
+	if (strcmp(key, "oauth-client-metadata-private") == 0) {
+		if (set_bool(&c->client_metadata_private, value) != 0)
+			goto bad_value;
+		return 0;
+	}
 	if (value[0] == '\0') {
 		snprintf(err, errcap, "'%s' needs a value", key);
 		return ERR_INVALID;
@@ -467,6 +485,19 @@ bad_value:
 	return ERR_INVALID;
 }
 
+static bool is_bool_key(const char *k)
+{
+	return strcmp(k, "no-auth") == 0 || strcmp(k, "oauth") == 0 ||
+	       strcmp(k, "oauth-client-metadata") == 0 ||
+	       strcmp(k, "oauth-client-metadata-private") == 0;
+}
+
+static bool is_bool_word(const char *v)
+{
+	return strcmp(v, "yes") == 0 || strcmp(v, "no") == 0 || strcmp(v, "true") == 0 ||
+	       strcmp(v, "false") == 0;
+}
+
 static int file_cb(void *arg, const char *key, const char *value, char *err, size_t errcap)
 {
 	return mconf_set(arg, key, value, false, err, errcap) != 0;
@@ -528,8 +559,11 @@ int mconf_parse_args(struct mconf *c, int argc, char **argv, bool *help, char *e
 		}
 		memcpy(key, a, klen);
 		key[klen] = '\0';
-		if ((strcmp(key, "no-auth") == 0 || strcmp(key, "oauth") == 0) && eq == NULL) {
+		if (is_bool_key(key) && eq == NULL) {
+			/* a bare flag means yes; "--flag yes|no" also works */
 			value = "";
+			if (i + 1 < argc && is_bool_word(argv[i + 1]))
+				value = argv[++i];
 		} else if (eq != NULL) {
 			value = eq + 1;
 		} else {

@@ -8,7 +8,8 @@
  * (repeatable), max-body, max-header, max-sessions, session-idle-timeout,
  * rate-limit, sse-keepalive, port-file, log-level; and for OAuth
  * (docs/oauth.md): oauth, public-url, oauth-access-ttl, oauth-refresh-ttl,
- * oauth-code-ttl, oauth-max-clients; for the journal and secondaries
+ * oauth-code-ttl, oauth-max-clients, oauth-client-metadata,
+ * oauth-client-metadata-private; for the journal and secondaries
  * (docs/secondaries.md): journal-keep, journal-keep-days, tsig-keyfile,
  * notify-key.
  */
@@ -49,26 +50,28 @@ struct mconf {
 	char *public_host;		       /* NAME[:PORT] clients use, or NULL */
 	char *allow_origin[MCONF_MAX_ORIGINS]; /* exact origins ("https://a.example") */
 	size_t n_origins;
-	size_t max_body;	    /* request body cap, bytes */
-	size_t max_header;	    /* request header cap, bytes */
-	unsigned max_sessions;	    /* live MCP sessions */
-	unsigned idle_timeout;	    /* seconds before an idle session expires */
-	unsigned rate_limit;	    /* requests per token per minute, 0 = unlimited */
-	unsigned sse_keepalive;	    /* seconds between ":" comments on SSE */
-	char *port_file;	    /* write the first bound port here, or NULL */
-	int log_level;		    /* enum log_level */
-	bool oauth;		    /* serve OAuth 2.1 (needs public_url) */
-	char *public_url;	    /* "https://host[:port]" clients reach us at, no
-				       trailing slash; http only for loopback hosts */
-	unsigned access_ttl;	    /* OAuth access token lifetime, seconds */
-	unsigned refresh_ttl;	    /* OAuth refresh token lifetime, seconds */
-	unsigned code_ttl;	    /* OAuth authorization code lifetime, seconds */
-	unsigned max_clients;	    /* registered OAuth clients kept */
-	unsigned journal_keep;	    /* changes kept per zone, 0 = all (store_retention) */
-	unsigned journal_keep_days; /* changes older than this go, 0 = no age limit */
-	char *tsig_keyfile;	    /* TSIG key file (tsig.h format), or NULL */
-	char *notify_key;	    /* name of the key in it that signs NOTIFY to dnsd, or
-				       NULL (unsigned); read only when set */
+	size_t max_body;	      /* request body cap, bytes */
+	size_t max_header;	      /* request header cap, bytes */
+	unsigned max_sessions;	      /* live MCP sessions */
+	unsigned idle_timeout;	      /* seconds before an idle session expires */
+	unsigned rate_limit;	      /* requests per token per minute, 0 = unlimited */
+	unsigned sse_keepalive;	      /* seconds between ":" comments on SSE */
+	char *port_file;	      /* write the first bound port here, or NULL */
+	int log_level;		      /* enum log_level */
+	bool oauth;		      /* serve OAuth 2.1 (needs public_url) */
+	char *public_url;	      /* "https://host[:port]" clients reach us at, no
+					 trailing slash; http only for loopback hosts */
+	unsigned access_ttl;	      /* OAuth access token lifetime, seconds */
+	unsigned refresh_ttl;	      /* OAuth refresh token lifetime, seconds */
+	unsigned code_ttl;	      /* OAuth authorization code lifetime, seconds */
+	unsigned max_clients;	      /* registered OAuth clients kept */
+	bool client_metadata;	      /* fetch client metadata documents (CIMD), default on */
+	bool client_metadata_private; /* ... also from loopback and private addresses */
+	unsigned journal_keep;	      /* changes kept per zone, 0 = all (store_retention) */
+	unsigned journal_keep_days;   /* changes older than this go, 0 = no age limit */
+	char *tsig_keyfile;	      /* TSIG key file (tsig.h format), or NULL */
+	char *notify_key;	      /* name of the key in it that signs NOTIFY to dnsd, or
+					 NULL (unsigned); read only when set */
 	/* internal: which repeatable keys the command line already set, so its
 	 * first value replaces what the file gave */
 	bool cli_listen, cli_origin;

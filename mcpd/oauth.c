@@ -20,6 +20,7 @@
 #include <cjson/cJSON.h>
 #include <ctype.h>
 #include <event2/buffer.h>
+#include <event2/event.h>
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
 #include <openssl/crypto.h>
@@ -35,6 +36,7 @@
 #include "err.h"
 #include "log.h"
 #include "oauth.h"
+#include "oauth_cimd.h"
 #include "session.h"
 
 #define CSRF_COOKIE "mcpd_csrf"
@@ -46,8 +48,9 @@ struct pending {
 	time_t expires;		       /* wall clock */
 	int attempts;		       /* wrong credentials so far */
 	int64_t client;		       /* oauth_clients.id */
-	char client_id[OAUTH_SECRET_MAX];
+	char client_id[OAUTH_CLIENT_ID_MAX + 1];
 	char client_name[OAUTH_NAME_MAX + 1];
+	char client_host[256]; /* CIMD: the host of the client_id URL, else "" */
 	char redirect_uri[OAUTH_URI_MAX + 1];
 	char state[OAUTH_STATE_MAX + 1];
 	bool has_state;
@@ -55,8 +58,20 @@ struct pending {
 	bool want_write; /* dns:write was requested */
 };
 
+/* A GET /oauth/authorize waiting for a client metadata document. */
+struct waiter {
+	struct oauth *o;
+	struct evhttp_request *req;
+	struct oauth_cimd_job *job;
+	char *query; /* the authorization request, read again once the document is in */
+	char url[OAUTH_CLIENT_ID_MAX + 1];
+	struct waiter *prev, *next;
+};
+
 struct oauth {
 	struct sqlite3 *db;
+	struct oauth_cimd *cimd; /* NULL: client metadata documents off */
+	struct waiter *waiters;
 	struct auth *auth;
 	struct oauth_ttls ttl;
 	unsigned max_clients;
@@ -103,13 +118,34 @@ struct oauth *oauth_new(struct sqlite3 *db, struct auth *auth, const char *publi
 	return o;
 }
 
+static void waiter_free(struct oauth *o, struct waiter *w);
+
 void oauth_free(struct oauth *o)
 {
 	if (o == NULL)
 		return;
+	/* normally none left: closing the HTTP server closed their
+	 * connections first (server.c frees it before us) */
+	while (o->waiters) {
+		struct evhttp_connection *evcon = evhttp_request_get_connection(o->waiters->req);
+
+		if (evcon)
+			evhttp_connection_set_closecb(evcon, NULL, NULL);
+		waiter_free(o, o->waiters);
+	}
+	oauth_cimd_free(o->cimd);
 	auth_set_oauth(o->auth, NULL);
 	OPENSSL_cleanse(o->pending, sizeof(o->pending));
 	free(o);
+}
+
+int oauth_enable_cimd(struct oauth *o, struct event_base *base, bool allow_private, char *err,
+		      size_t errcap)
+{
+	if (o->cimd)
+		return 0;
+	o->cimd = oauth_cimd_new(base, allow_private, err, errcap);
+	return o->cimd ? 0 : -1;
 }
 
 const char *oauth_resource(const struct oauth *o)
@@ -187,7 +223,11 @@ static void add_page_headers(struct evhttp_request *req)
 	evhttp_add_header(out, "Pragma", "no-cache");
 	evhttp_add_header(out, "X-Frame-Options", "DENY");
 	evhttp_add_header(out, "X-Content-Type-Options", "nosniff");
-	evhttp_add_header(out, "Referrer-Policy", "no-referrer");
+	/* same-origin, not no-referrer: under no-referrer a browser posts
+	 * the consent form with "Origin: null" (Fetch, "serializing a request
+	 * origin"), which the Origin check refuses with 403. same-origin still
+	 * keeps the URL (and its code) out of the redirect to the client. */
+	evhttp_add_header(out, "Referrer-Policy", "same-origin");
 	/* no form-action: browsers apply it to the redirect that follows
 	 * the POST, which goes to the client's own redirect URI */
 	evhttp_add_header(out, "Content-Security-Policy",
@@ -231,7 +271,8 @@ static const char page_style[] =
     "margin:1em 0}.warn{background:#fff4e5;border-color:#f0a030}.err{background:#fde8e8;"
     "border-color:#d33}code{background:#f3f3f3;padding:0 .2em}input[type=password],"
     "input[type=text]{width:100%;font:inherit;padding:.4em;box-sizing:border-box}"
-    "button{font:inherit;padding:.5em 1.2em;margin-right:.5em}small{color:#555}</style>";
+    "button{font:inherit;padding:.5em 1.2em;margin-right:.5em}small{color:#555}"
+    ".host{font-size:1.6em;font-weight:bold;margin:.2em 0;word-break:break-all}</style>";
 
 static void page_start(FILE *f, const char *title)
 {
@@ -491,8 +532,9 @@ static void authorization_server_metadata(struct oauth *o, struct evhttp_request
 	cJSON_AddItemToObject(j, "code_challenge_methods_supported", str_array(pkce, 1));
 	/* RFC 9207 §3 */
 	cJSON_AddBoolToObject(j, "authorization_response_iss_parameter_supported", true);
-	/* no fetching of client metadata URLs (yet): clients register */
-	cJSON_AddBoolToObject(j, "client_id_metadata_document_supported", false);
+	/* draft-ietf-oauth-client-id-metadata-document §6: the SDK clients
+	 * use a URL client_id only when this says true */
+	cJSON_AddBoolToObject(j, "client_id_metadata_document_supported", o->cimd != NULL);
 	evhttp_add_header(evhttp_request_get_output_headers(req), "Cache-Control", "max-age=300");
 	reply_json(req, 200, "OK", j);
 }
@@ -560,13 +602,13 @@ static int client_auth(struct oauth *o, struct evhttp_request *req, const struct
 	const char *authz =
 	    evhttp_find_header(evhttp_request_get_input_headers(req), "Authorization");
 	const char *form_id = param(q, "client_id"), *form_secret = param(q, "client_secret");
-	char id[OAUTH_SECRET_MAX * 3] = "", secret[OAUTH_SECRET_MAX * 3] = "";
+	char id[OAUTH_CLIENT_ID_MAX + 1] = "", secret[OAUTH_SECRET_MAX * 3] = "";
 	bool basic = false, have_secret = false;
 	int rc;
 
 	if (authz && strncasecmp(authz, "Basic ", 6) == 0) {
 		/* client_id:client_secret, each form-urlencoded, in base64 */
-		unsigned char dec[OAUTH_SECRET_MAX * 6];
+		unsigned char dec[(OAUTH_CLIENT_ID_MAX + OAUTH_SECRET_MAX) * 3 + 4];
 		int n;
 		char *colon, *uid, *usec;
 		size_t alen = strlen(authz + 6);
@@ -660,7 +702,7 @@ static void do_token(struct oauth *o, struct evhttp_request *req)
 	struct evkeyvalq q;
 	struct oauth_client c;
 	struct oauth_token_response t;
-	const char *dup, *grant, *error = NULL, *desc = NULL, *resource;
+	const char *dup = NULL, *grant, *error = NULL, *desc = NULL, *resource;
 	char *body;
 	int rc;
 
@@ -722,7 +764,7 @@ static void do_revoke(struct oauth *o, struct evhttp_request *req)
 {
 	struct evkeyvalq q;
 	struct oauth_client c;
-	const char *dup, *token, *hint, *error = NULL;
+	const char *dup = NULL, *token, *hint, *error = NULL;
 	char *body;
 	int rc;
 
@@ -826,11 +868,26 @@ static void consent_page(struct oauth *o, struct evhttp_request *req, struct pen
 		html(f, message);
 		fputs("</div>", f);
 	}
-	fputs("<div class=\"box\"><p><b>", f);
-	html(f, p->client_name[0] ? p->client_name : "An unnamed client");
-	fputs("</b> <small>(name chosen by the client itself; client id <code>", f);
-	html(f, p->client_id);
-	fputs("</code>)</small> asks for access to this DNS server:</p><ul>", f);
+	if (p->client_host[0]) {
+		/* draft-ietf-oauth-client-id-metadata-document §8.5: show the
+		 * host of the client_id URL; the domain is what the operator
+		 * can judge, the name is whatever the document says */
+		fputs("<div class=\"box\"><p>A client published at</p><p class=\"host\">", f);
+		html(f, p->client_host);
+		fputs("</p><p><small>identified by its metadata document <code>", f);
+		html(f, p->client_id);
+		fputs("</code></small></p><p>calling itself <b>", f);
+		html(f, p->client_name[0] ? p->client_name : "(no name)");
+		fputs("</b> <small>(a name the client chose itself)</small> asks for access to "
+		      "this DNS server:</p><ul>",
+		      f);
+	} else {
+		fputs("<div class=\"box\"><p><b>", f);
+		html(f, p->client_name[0] ? p->client_name : "An unnamed client");
+		fputs("</b> <small>(name chosen by the client itself; client id <code>", f);
+		html(f, p->client_id);
+		fputs("</code>)</small> asks for access to this DNS server:</p><ul>", f);
+	}
 	fputs("<li><b>dns:read</b>: list zones, read records, history and diagnostics</li>", f);
 	if (p->want_write)
 		fputs("<li><b>dns:write</b>: change zones and records (every change is validated "
@@ -888,10 +945,172 @@ static bool challenge_ok(const char *c)
 	return true;
 }
 
+/* A printable, bounded copy of a client_id for the log. */
+static void log_copy(char *dst, size_t cap, const char *src)
+{
+	size_t i;
+
+	for (i = 0; src && src[i] && i + 1 < cap; i++)
+		dst[i] = (src[i] > 0x20 && src[i] < 0x7f) ? src[i] : '?';
+	dst[i] = '\0';
+}
+
+static void cimd_refused(struct evhttp_request *req, int status, const char *url, const char *why)
+{
+	char lb[OAUTH_CLIENT_ID_MAX + 1], *msg = NULL;
+
+	log_copy(lb, sizeof(lb), url);
+	log_info("oauth: client metadata document %s refused: %s", lb, why);
+	if (asprintf(&msg, "The client's metadata document %s cannot be used: %s.", lb, why) < 0)
+		msg = NULL;
+	error_page(req, status,
+		   status == 504   ? "Gateway Timeout"
+		   : status == 503 ? "Service Unavailable"
+		   : status == 500 ? "Internal Server Error"
+				   : "Bad Request",
+		   msg ? msg : why);
+	free(msg);
+}
+
+static void authorize_request(struct oauth *o, struct evhttp_request *req, const char *query,
+			      bool fetched);
+
+static void waiter_unlink(struct oauth *o, struct waiter *w)
+{
+	if (w->prev)
+		w->prev->next = w->next;
+	else
+		o->waiters = w->next;
+	if (w->next)
+		w->next->prev = w->prev;
+}
+
+static void waiter_free(struct oauth *o, struct waiter *w)
+{
+	if (w->job)
+		oauth_cimd_cancel(o->cimd, w->job);
+	waiter_unlink(o, w);
+	free(w->query);
+	free(w);
+}
+
+/* The browser went away while its client's document was being fetched. */
+static void on_waiter_close(struct evhttp_connection *evcon, void *arg)
+{
+	struct waiter *w = arg;
+	struct oauth *o = w->o;
+
+	(void)evcon;
+	log_debug("oauth: the browser left while %s was being fetched", w->url);
+	/* a request libevent detached from its dying connection is ours
+	 * (as in http.c's on_pending_close) */
+	if (evhttp_request_get_connection(w->req) == NULL)
+		evhttp_request_free(w->req);
+	waiter_free(o, w);
+}
+
+/* The fetch is done (worker or deadline): store the client, go on. */
+static void on_document(void *arg, struct oauth_cimd_result *r)
+{
+	struct waiter *w = arg;
+	struct oauth *o = w->o;
+	struct evhttp_request *req = w->req;
+	struct evhttp_connection *evcon = evhttp_request_get_connection(req);
+	int rc;
+
+	w->job = NULL; /* done: nothing to cancel any more */
+	if (evcon)
+		evhttp_connection_set_closecb(evcon, NULL, NULL);
+	if (r->status != 0) {
+		cimd_refused(req, r->timed_out ? 504 : 400, w->url, r->why);
+		goto out;
+	}
+	rc = oauth_cimd_store(o->db, w->url, r->meta, time(NULL), r->ttl_s, o->max_clients);
+	cJSON_Delete(r->meta);
+	r->meta = NULL;
+	if (rc == ERR_RANGE) {
+		cimd_refused(req, 503, w->url, "too many clients are known; try again later");
+		goto out;
+	}
+	if (rc != 0) {
+		cimd_refused(req, 500, w->url, "database error");
+		goto out;
+	}
+	log_info("oauth: fetched the client metadata document %s (cached %u s)", w->url, r->ttl_s);
+	authorize_request(o, req, w->query, true);
+out:
+	waiter_free(o, w);
+}
+
+/* Fetches client_id's document off the loop; the reply comes later. */
+static void cimd_fetch(struct oauth *o, struct evhttp_request *req, const char *query,
+		       const char *client_id, const char *redirect)
+{
+	struct waiter *w = calloc(1, sizeof(*w));
+	bool busy = false;
+
+	if (w == NULL || (w->query = strdup(query)) == NULL) {
+		free(w);
+		error_page(req, 500, "Internal Server Error", "Out of memory.");
+		return;
+	}
+	w->o = o;
+	w->req = req;
+	snprintf(w->url, sizeof(w->url), "%s", client_id);
+	w->job = oauth_cimd_start(o->cimd, client_id, redirect, on_document, w, &busy);
+	if (w->job == NULL) {
+		free(w->query);
+		free(w);
+		if (busy) {
+			evhttp_add_header(evhttp_request_get_output_headers(req), "Retry-After",
+					  "5");
+			cimd_refused(req, 503, client_id,
+				     "too many client metadata documents are being fetched right "
+				     "now; try again in a few seconds");
+		} else {
+			cimd_refused(req, 500, client_id, "cannot start fetching it");
+		}
+		return;
+	}
+	w->next = o->waiters;
+	if (o->waiters)
+		o->waiters->prev = w;
+	o->waiters = w;
+	evhttp_connection_set_closecb(evhttp_request_get_connection(req), on_waiter_close, w);
+}
+
 static void authorize_get(struct oauth *o, struct evhttp_request *req)
 {
 	const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(req);
 	const char *query = uri ? evhttp_uri_get_query(uri) : NULL;
+
+	if (query == NULL || strlen(query) > OAUTH_FORM_MAX) {
+		error_page(req, 400, "Bad Request", "The authorization request has no parameters.");
+		return;
+	}
+	authorize_request(o, req, query, false);
+}
+
+/* The client_id URL's host[:port] for the consent page. */
+static void url_host(const char *url, char *out, size_t cap)
+{
+	const char *h = strstr(url, "://");
+	size_t n;
+
+	h = h ? h + 3 : url;
+	n = strcspn(h, "/?#");
+	snprintf(out, cap, "%.*s", (int)(n < 255 ? n : 255), h);
+}
+
+/*
+ * The authorization request in query (GET /oauth/authorize). A client_id
+ * that is an https URL names a client metadata document: unless a fresh
+ * copy is stored (or fetched is set: it was just fetched), fetch it first
+ * and come back here when it is in.
+ */
+static void authorize_request(struct oauth *o, struct evhttp_request *req, const char *query,
+			      bool fetched)
+{
 	const char *dup, *client_id, *redirect, *state, *rtype, *chal, *method, *scope, *resource;
 	struct evkeyvalq q;
 	struct oauth_client c;
@@ -901,10 +1120,6 @@ static void authorize_get(struct oauth *o, struct evhttp_request *req)
 	int rc;
 
 	memset(&c, 0, sizeof(c));
-	if (query == NULL || strlen(query) > OAUTH_FORM_MAX) {
-		error_page(req, 400, "Bad Request", "The authorization request has no parameters.");
-		return;
-	}
 	if (parse_params(query, &q, &dup) != 0) {
 		evhttp_clear_headers(&q);
 		error_page(req, 400, "Bad Request",
@@ -915,7 +1130,43 @@ static void authorize_get(struct oauth *o, struct evhttp_request *req)
 	client_id = param(&q, "client_id");
 	redirect = param(&q, "redirect_uri");
 	state = param(&q, "state");
-	rc = client_id ? oauth_client_get(o->db, client_id, &c) : ERR_NOTFOUND;
+	if (client_id && oauth_cimd_is_url(client_id)) {
+		char host[256], target[OAUTH_CLIENT_ID_MAX + 1];
+		unsigned port;
+		const char *why;
+
+		if (o->cimd == NULL) {
+			cimd_refused(req, 400, client_id,
+				     "this server does not fetch client metadata documents "
+				     "(oauth-client-metadata no); the client must register (RFC "
+				     "7591)");
+			goto out;
+		}
+		if (oauth_cimd_url_check(client_id, host, sizeof(host), &port, target,
+					 sizeof(target), &why) != 0) {
+			cimd_refused(req, 400, client_id, why);
+			goto out;
+		}
+		rc = oauth_client_get(o->db, client_id, &c);
+		if (rc == ERR_DB) {
+			error_page(req, 500, "Internal Server Error", "Database error.");
+			goto out;
+		}
+		if (rc == 0 && !c.cimd) {
+			/* a registered client cannot have a URL id; refuse
+			 * rather than mix the two kinds */
+			cimd_refused(req, 400, client_id, "a registered client has this id");
+			goto out;
+		}
+		/* draft §5.2: a cached copy serves until it expires */
+		if (!fetched && (rc != 0 || c.expires_at <= (int64_t)now)) {
+			oauth_client_clear(&c);
+			cimd_fetch(o, req, query, client_id, redirect);
+			goto out;
+		}
+	} else {
+		rc = client_id ? oauth_client_get(o->db, client_id, &c) : ERR_NOTFOUND;
+	}
 	if (rc == ERR_DB) {
 		error_page(req, 500, "Internal Server Error", "Database error.");
 		goto out;
@@ -927,11 +1178,15 @@ static void authorize_get(struct oauth *o, struct evhttp_request *req)
 	}
 	if (redirect == NULL || !oauth_client_redirect_ok(&c, redirect)) {
 		/* never redirect to an unregistered URI (RFC 6749 §4.1.2.1) */
-		log_info("oauth: authorization for %s refused: redirect_uri not registered",
-			 c.client_id);
-		error_page(
-		    req, 400, "Bad Request",
-		    "The redirect_uri is not registered for this client (compared exactly).");
+		char lb[OAUTH_CLIENT_ID_MAX + 1];
+
+		log_copy(lb, sizeof(lb), c.client_id);
+		log_info("oauth: authorization for %s refused: redirect_uri not registered", lb);
+		error_page(req, 400, "Bad Request",
+			   c.cimd ? "The redirect_uri is not one of the redirect_uris of the "
+				    "client's metadata document (compared exactly)."
+				  : "The redirect_uri is not registered for this client (compared "
+				    "exactly).");
 		goto out;
 	}
 	if (state && strlen(state) > OAUTH_STATE_MAX) {
@@ -977,6 +1232,8 @@ static void authorize_get(struct oauth *o, struct evhttp_request *req)
 	p->client = c.id;
 	snprintf(p->client_id, sizeof(p->client_id), "%s", c.client_id);
 	snprintf(p->client_name, sizeof(p->client_name), "%s", c.name);
+	if (c.cimd)
+		url_host(c.client_id, p->client_host, sizeof(p->client_host));
 	snprintf(p->redirect_uri, sizeof(p->redirect_uri), "%s", redirect);
 	p->has_state = state != NULL;
 	snprintf(p->state, sizeof(p->state), "%s", state ? state : "");
@@ -991,7 +1248,7 @@ out:
 static void authorize_post(struct oauth *o, struct evhttp_request *req)
 {
 	struct evkeyvalq q;
-	const char *dup, *handle, *csrf, *decision, *cred, *zones;
+	const char *dup = NULL, *handle, *csrf, *decision, *cred, *zones;
 	char ck[OAUTH_SECRET_MAX], code[OAUTH_SECRET_MAX], by[AUTH_NAME_MAX + 16];
 	char granted_zones[OAUTH_ZONES_MAX], approver_zones[OAUTH_ZONES_MAX];
 	struct auth_identity who;

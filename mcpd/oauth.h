@@ -6,7 +6,9 @@
  *   GET  /.well-known/oauth-protected-resource[/stream]   RFC 9728 metadata
  *   GET  /.well-known/oauth-authorization-server          RFC 8414 metadata
  *   POST /oauth/register    RFC 7591 dynamic client registration
- *   GET  /oauth/authorize   the consent page (authorization code + PKCE S256)
+ *   GET  /oauth/authorize   the consent page (authorization code + PKCE S256);
+ *                           a client_id that is an https URL is a client
+ *                           metadata document, fetched first (oauth_cimd.h)
  *   POST /oauth/authorize   the operator's decision (CSRF-protected form)
  *   POST /oauth/token       authorization_code and refresh_token grants
  *   POST /oauth/revoke      RFC 7009 revocation
@@ -28,6 +30,7 @@
 struct sqlite3;
 struct auth;
 struct evhttp_request;
+struct event_base;
 
 #define OAUTH_PENDING_MAX      128	   /* consent pages open at once */
 #define OAUTH_PENDING_TTL      600	   /* seconds a consent page stays valid */
@@ -47,6 +50,17 @@ struct oauth *oauth_new(struct sqlite3 *db, struct auth *auth, const char *publi
 			const struct oauth_ttls *ttl, unsigned max_clients, char *err,
 			size_t errcap);
 void oauth_free(struct oauth *o);
+
+/*
+ * Accepts client metadata documents (oauth_cimd.h): a client_id that is an
+ * https URL is fetched (in a worker thread, answered through base, which
+ * is borrowed) instead of being looked up as a registration, and the
+ * RFC 8414 metadata says client_id_metadata_document_supported. Without
+ * this call such client_ids are refused. allow_private lets the fetch reach
+ * loopback and private addresses (tests, intranets). 0, or -1 with err.
+ */
+int oauth_enable_cimd(struct oauth *o, struct event_base *base, bool allow_private, char *err,
+		      size_t errcap);
 
 /* The RFC 8707 resource: public_url + "/stream". */
 const char *oauth_resource(const struct oauth *o);

@@ -28,6 +28,8 @@
 
 #define DAY_S 86400
 
+static int exec1(sqlite3 *db, const char *sql);
+
 static const char b64url[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
 /* Base64url without padding (RFC 4648 §5; RFC 7636 Appendix A). out must
@@ -478,7 +480,8 @@ int oauth_client_get(sqlite3 *db, const char *client_id, struct oauth_client *ou
 		return ERR_NOTFOUND;
 	if (sqlite3_prepare_v2(db,
 			       "SELECT id, client_id, coalesce(secret_hash, ''), auth_method, name,"
-			       " redirect_uris, metadata FROM oauth_clients WHERE client_id = ?1",
+			       " redirect_uris, metadata, fetched_at IS NOT NULL,"
+			       " coalesce(expires_at, 0) FROM oauth_clients WHERE client_id = ?1",
 			       -1, &st, NULL) != SQLITE_OK)
 		return ERR_DB;
 	sqlite3_bind_text(st, 1, client_id, -1, SQLITE_STATIC);
@@ -499,6 +502,8 @@ int oauth_client_get(sqlite3 *db, const char *client_id, struct oauth_client *ou
 		snprintf(out->auth_method, sizeof(out->auth_method), "%s", am ? am : "none");
 		snprintf(out->name, sizeof(out->name), "%s", nm ? nm : "");
 		out->refresh = gt != NULL && array_has(gt, "refresh_token");
+		out->cimd = sqlite3_column_int(st, 7) != 0;
+		out->expires_at = sqlite3_column_int64(st, 8);
 		cJSON_Delete(m);
 		out->redirect_uris = strdup(ru ? ru : "[]");
 		ret = out->redirect_uris ? 0 : ERR_NOMEM;
@@ -506,6 +511,198 @@ int oauth_client_get(sqlite3 *db, const char *client_id, struct oauth_client *ou
 		ret = ERR_NOTFOUND;
 	}
 	sqlite3_finalize(st);
+	return ret;
+}
+
+/* ---- client metadata documents ---- */
+
+int oauth_cimd_doc_check(const char *url, const char *body, size_t len, const char *redirect_uri,
+			 cJSON **out, const char **why)
+{
+	static const char *const grants[] = {"authorization_code", "refresh_token"};
+	static const char *const rtypes[] = {"code"};
+	static const char *const keep[] = {"client_name", "client_uri",	     "logo_uri",
+					   "scope",	  "tos_uri",	     "policy_uri",
+					   "software_id", "software_version"};
+	const cJSON *cid, *uris, *e, *gt, *rt, *method;
+	const char *scope;
+	cJSON *doc = NULL, *r = NULL;
+	bool bad = false;
+
+	*out = NULL;
+	*why = NULL;
+	/* §8.7: the size we read is bounded; a longer document is an error,
+	 * never a truncated one */
+	if (len > OAUTH_CIMD_DOC_MAX) {
+		*why = "the document is larger than 5120 bytes";
+		return ERR_INVALID;
+	}
+	doc = cJSON_ParseWithLength(body, len);
+	if (!cJSON_IsObject(doc)) {
+		*why = "the document is not a JSON object";
+		goto bad;
+	}
+	cid = cJSON_GetObjectItemCaseSensitive(doc, "client_id");
+	if (!cJSON_IsString(cid) || strcmp(cid->valuestring, url) != 0) {
+		/* §4: equal to the URL it was fetched from, compared as
+		 * strings (RFC 3986 §6.2.1), no normalization */
+		*why = "its client_id is not the URL it was fetched from (compared exactly)";
+		goto bad;
+	}
+	if (cJSON_GetObjectItemCaseSensitive(doc, "client_secret") ||
+	    cJSON_GetObjectItemCaseSensitive(doc, "client_secret_expires_at")) {
+		*why = "it holds a client_secret, which a metadata document must not (draft §4.1)";
+		goto bad;
+	}
+	method = cJSON_GetObjectItemCaseSensitive(doc, "token_endpoint_auth_method");
+	if (method && !(cJSON_IsString(method) && strcmp(method->valuestring, "none") == 0)) {
+		/* §4.1 forbids shared-secret methods; key-based ones
+		 * (private_key_jwt) are allowed by the draft but not
+		 * verified by mcpd, so such a client cannot be served */
+		*why = "token_endpoint_auth_method must be absent or none (public client)";
+		goto bad;
+	}
+	uris = cJSON_GetObjectItemCaseSensitive(doc, "redirect_uris");
+	if (!cJSON_IsArray(uris) || cJSON_GetArraySize(uris) < 1 ||
+	    cJSON_GetArraySize(uris) > OAUTH_MAX_REDIRECTS) {
+		*why = "redirect_uris must be an array of 1 to 8 URIs";
+		goto bad;
+	}
+	cJSON_ArrayForEach(e, uris)
+	{
+		if (!cJSON_IsString(e) || !redirect_uri_ok(e->valuestring)) {
+			*why = "a redirect URI is not https, http on loopback or a reverse-domain "
+			       "private-use scheme, or has a fragment";
+			goto bad;
+		}
+	}
+	if (redirect_uri && !array_has(uris, redirect_uri)) {
+		/* §4.2: the registered redirect URIs are the document's */
+		*why = "the request's redirect_uri is not one of the document's redirect_uris "
+		       "(compared exactly)";
+		goto bad;
+	}
+	gt = cJSON_GetObjectItemCaseSensitive(doc, "grant_types");
+	if (gt && (!strings_within(gt, grants, 2) || !array_has(gt, "authorization_code"))) {
+		*why = "grant_types must include authorization_code and may add refresh_token";
+		goto bad;
+	}
+	rt = cJSON_GetObjectItemCaseSensitive(doc, "response_types");
+	if (rt && !strings_within(rt, rtypes, 1)) {
+		*why = "response_types may hold code only";
+		goto bad;
+	}
+	for (size_t i = 0; i < sizeof(keep) / sizeof(keep[0]); i++)
+		(void)meta_str(doc, keep[i], i == 0 ? OAUTH_NAME_MAX : OAUTH_URI_MAX, &bad);
+	if (bad) {
+		*why = "client_name (at most 100 bytes) and the URI fields must be strings";
+		goto bad;
+	}
+	scope = meta_str(doc, "scope", OAUTH_URI_MAX, &bad);
+	if (scope) {
+		bool r1, w1;
+
+		if (oauth_scope_parse(scope, &r1, &w1) != 0) {
+			*why = "scope may hold dns:read and dns:write only";
+			goto bad;
+		}
+	}
+	/* what we keep: the fields we use or show, like a registration */
+	r = cJSON_CreateObject();
+	if (r == NULL)
+		goto nomem;
+	cJSON_AddStringToObject(r, "client_id", url);
+	cJSON_AddItemToObject(r, "redirect_uris", cJSON_Duplicate(uris, 1));
+	cJSON_AddStringToObject(r, "token_endpoint_auth_method", "none");
+	cJSON_AddItemToObject(
+	    r, "grant_types",
+	    gt ? cJSON_Duplicate(gt, 1)
+	       : cJSON_CreateStringArray((const char *const[]){"authorization_code"}, 1));
+	cJSON_AddItemToObject(r, "response_types",
+			      cJSON_CreateStringArray((const char *const[]){"code"}, 1));
+	for (size_t i = 0; i < sizeof(keep) / sizeof(keep[0]); i++) {
+		const char *v = meta_str(doc, keep[i], OAUTH_URI_MAX, &bad);
+		if (v)
+			cJSON_AddStringToObject(r, keep[i], v);
+	}
+	cJSON_Delete(doc);
+	*out = r;
+	return 0;
+nomem:
+	cJSON_Delete(doc);
+	*why = "out of memory";
+	return ERR_NOMEM;
+bad:
+	cJSON_Delete(doc);
+	return ERR_INVALID;
+}
+
+int oauth_cimd_store(sqlite3 *db, const char *url, const cJSON *meta, time_t now, unsigned ttl_s,
+		     unsigned max_clients)
+{
+	const cJSON *uris = cJSON_GetObjectItemCaseSensitive(meta, "redirect_uris");
+	const cJSON *nm = cJSON_GetObjectItemCaseSensitive(meta, "client_name");
+	char *uris_text = cJSON_PrintUnformatted(uris), *meta_text = cJSON_PrintUnformatted(meta);
+	sqlite3_stmt *st = NULL;
+	int rc, ret = ERR_DB;
+	bool known;
+
+	if (uris_text == NULL || meta_text == NULL) {
+		ret = ERR_NOMEM;
+		goto out;
+	}
+	if (exec1(db, "BEGIN IMMEDIATE") != 0)
+		goto out;
+	if (sqlite3_prepare_v2(db, "SELECT 1 FROM oauth_clients WHERE client_id = ?1", -1, &st,
+			       NULL) != SQLITE_OK)
+		goto fail;
+	sqlite3_bind_text(st, 1, url, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	st = NULL;
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		goto fail;
+	known = rc == SQLITE_ROW;
+	if (!known && (ret = make_room(db, max_clients, now)) != 0) {
+		if (ret != ERR_RANGE)
+			ret = ERR_DB;
+		goto fail;
+	}
+	ret = ERR_DB;
+	/* only a metadata-document row is ever refreshed: the WHERE keeps a
+	 * registered client (whose id cannot be a URL anyway) untouched */
+	if (sqlite3_prepare_v2(
+		db,
+		"INSERT INTO oauth_clients(client_id, auth_method, name, redirect_uris, metadata,"
+		" fetched_at, expires_at) VALUES(?1, 'none', ?2, ?3, ?4, ?5, ?6)"
+		" ON CONFLICT(client_id) DO UPDATE SET name = excluded.name,"
+		" redirect_uris = excluded.redirect_uris, metadata = excluded.metadata,"
+		" fetched_at = excluded.fetched_at, expires_at = excluded.expires_at"
+		" WHERE oauth_clients.fetched_at IS NOT NULL",
+		-1, &st, NULL) != SQLITE_OK)
+		goto fail;
+	sqlite3_bind_text(st, 1, url, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, cJSON_IsString(nm) ? nm->valuestring : "", -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, uris_text, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, meta_text, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 5, (int64_t)now);
+	sqlite3_bind_int64(st, 6, (int64_t)now + ttl_s);
+	if (sqlite3_step(st) != SQLITE_DONE)
+		goto fail;
+	sqlite3_finalize(st);
+	st = NULL;
+	if (exec1(db, "COMMIT") != 0)
+		goto fail;
+	ret = 0;
+	goto out;
+fail:
+	if (ret == ERR_DB)
+		log_warnx("oauth: cannot store the client of %s: %s", url, sqlite3_errmsg(db));
+	sqlite3_finalize(st);
+	exec1(db, "ROLLBACK");
+out:
+	free(uris_text);
+	free(meta_text);
 	return ret;
 }
 

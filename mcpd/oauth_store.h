@@ -43,6 +43,23 @@ struct auth_identity;
 #define OAUTH_VERIFIER_MAX   128
 #define OAUTH_CHALLENGE_LEN  43 /* BASE64URL(SHA-256) without padding */
 #define OAUTH_ZONES_MAX	     1024
+/*
+ * A client_id is either ours (OAUTH_CLIENT_PREFIX + 43 characters, from
+ * registration) or a Client Identifier URL
+ * (draft-ietf-oauth-client-id-metadata-document §3, "CIMD"), which has no
+ * length limit in the draft; we take URLs up to this many bytes. Short
+ * URLs are what the draft recommends (they are shown to the operator).
+ */
+#define OAUTH_CLIENT_ID_MAX 512
+/* Bytes of a client metadata document we read: the draft (§8.7) recommends
+ * stopping at 5 kilobytes; a document of exactly this size is accepted. */
+#define OAUTH_CIMD_DOC_MAX 5120
+/* How long a fetched document is used before it is fetched again: the
+ * response's Cache-Control max-age, kept within these bounds (draft §5.2
+ * lets the server bound it), or the default without one. */
+#define OAUTH_CIMD_TTL_MIN     60
+#define OAUTH_CIMD_TTL_MAX     86400
+#define OAUTH_CIMD_TTL_DEFAULT 3600
 
 struct oauth_ttls {
 	unsigned access_s;  /* access token lifetime */
@@ -52,13 +69,15 @@ struct oauth_ttls {
 
 /* A registered client, as the endpoints need it. */
 struct oauth_client {
-	int64_t id;			  /* oauth_clients.id */
-	char client_id[OAUTH_SECRET_MAX]; /* public id */
-	char name[OAUTH_NAME_MAX + 1];	  /* client_name ("" when none) */
-	char auth_method[24];		  /* none, client_secret_post, client_secret_basic */
-	char secret_hash[65];		  /* "" for a public client */
-	bool refresh;			  /* registered the refresh_token grant */
-	char *redirect_uris;		  /* JSON array text (owned; oauth_client_clear) */
+	int64_t id;				 /* oauth_clients.id */
+	char client_id[OAUTH_CLIENT_ID_MAX + 1]; /* public id (random, or a CIMD URL) */
+	char name[OAUTH_NAME_MAX + 1];		 /* client_name ("" when none) */
+	char auth_method[24];			 /* none, client_secret_post, client_secret_basic */
+	char secret_hash[65];			 /* "" for a public client */
+	bool refresh;				 /* registered the refresh_token grant */
+	bool cimd;	     /* known from a metadata document, not registered */
+	int64_t expires_at;  /* cimd: the cached document is fresh until then */
+	char *redirect_uris; /* JSON array text (owned; oauth_client_clear) */
 };
 
 /* What the operator approved, carried by an authorization code. */
@@ -196,6 +215,32 @@ int oauth_approval_create(struct sqlite3 *db, bool write, const char *zones, uns
  */
 int oauth_approval_take(struct sqlite3 *db, const char *code, time_t now, bool *write, char *zones,
 			size_t zcap, char *name, size_t ncap);
+
+/*
+ * Checks a client metadata document (draft-ietf-oauth-client-id-metadata-
+ * document §4) fetched from url: at most OAUTH_CIMD_DOC_MAX bytes of a
+ * JSON object (len bytes at body, no NUL needed); client_id equal to url
+ * (simple string comparison, §4 and RFC 3986 §6.2.1); redirect_uris 1 to
+ * OAUTH_MAX_REDIRECTS URIs acceptable at registration, with redirect_uri
+ * (when not NULL) among them exactly (§4.2); no client_secret or
+ * client_secret_expires_at and token_endpoint_auth_method absent or "none"
+ * (§4.1: no shared secrets; mcpd verifies no private_key_jwt either);
+ * grant_types, response_types, scope and client_name as at registration.
+ * 0 with the accepted metadata in *out (owned by the caller: what is
+ * stored), or ERR_INVALID with *why a sentence (static).
+ */
+int oauth_cimd_doc_check(const char *url, const char *body, size_t len, const char *redirect_uri,
+			 struct cJSON **out, const char **why);
+
+/*
+ * Stores or refreshes the client of metadata document url (meta from
+ * oauth_cimd_doc_check) as a public client: name, redirect URIs and
+ * metadata replaced, fetched_at = now, expires_at = now + ttl_s. A new
+ * client counts against max_clients like a registration (see
+ * oauth_client_register). 0, ERR_RANGE (full), ERR_NOMEM or ERR_DB.
+ */
+int oauth_cimd_store(struct sqlite3 *db, const char *url, const struct cJSON *meta, time_t now,
+		     unsigned ttl_s, unsigned max_clients);
 
 /* Revokes grant id (and every token of it). 0, ERR_NOTFOUND, ERR_DB. */
 int oauth_grant_revoke(struct sqlite3 *db, int64_t id);

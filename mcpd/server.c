@@ -312,9 +312,20 @@ int mcpd_serve(int argc, char **argv)
 			log_error("oauth: %s", err);
 			goto out;
 		}
+		/* client metadata documents: fetched by worker threads that
+		 * answer through a pipe, so libevent stays single-threaded
+		 * and needs no evthread_use_pthreads() */
+		if (c.client_metadata && oauth_enable_cimd(oauth, base, c.client_metadata_private,
+							   err, sizeof(err)) != 0) {
+			log_error("oauth: %s", err);
+			goto out;
+		}
 		http_server_set_oauth(http, oauth);
-		log_info("OAuth 2.1 on: issuer %s, resource %s", c.public_url,
-			 oauth_resource(oauth));
+		log_info("OAuth 2.1 on: issuer %s, resource %s, client metadata documents %s",
+			 c.public_url, oauth_resource(oauth),
+			 !c.client_metadata	     ? "off"
+			 : c.client_metadata_private ? "on (private addresses allowed)"
+						     : "on");
 	}
 	if (c.port_file && write_port_file(c.port_file, http_server_port(http, 0)) != 0) {
 		log_warn("cannot write port file %s", c.port_file);

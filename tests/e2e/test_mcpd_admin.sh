@@ -58,7 +58,7 @@ DB="$T/zones.db"
 
 # --- init -------------------------------------------------------------
 okc "init creates the database" "$MCPD" --db "$DB" init
-ok "init prints the path and version" grep -q "^$DB: schema version 2$" "$T/out"
+ok "init prints the path and version" grep -q "^$DB: schema version 3$" "$T/out"
 ok "init again (migrate) is harmless" "$MCPD" --db "$DB" init
 fails_with "a missing database is refused with advice" "init" "$MCPD" --db "$T/none.db" export x.
 fails_with "a non-database is refused" "not" sh -c "echo garbage > '$T/junk.db'; '$MCPD' --db '$T/junk.db' export x."

@@ -105,7 +105,7 @@ ok "system user and group dnsmcp"
 	fail "/var/lib/dnsmcp: $(stat -c '%U:%G %a' /var/lib/dnsmcp)"
 [ "$(stat -c '%U:%G' "$DB")" = dnsmcp:dnsmcp ] || fail "$DB: $(stat -c '%U:%G' "$DB")"
 ok "/var/lib/dnsmcp 0750 and zones.db owned by dnsmcp"
-check_out "zones.db has schema version 2" '^2$' sqlite3 "$DB" 'PRAGMA user_version'
+check_out "zones.db has schema version 3" '^3$' sqlite3 "$DB" 'PRAGMA user_version'
 for f in /usr/sbin/dnsd /usr/sbin/mcpd /lib/systemd/system/dnsd.service \
 	/lib/systemd/system/mcpd.service /usr/lib/sysusers.d/dnsmcp.conf \
 	/usr/lib/tmpfiles.d/dnsmcp.conf /usr/share/man/man8/dnsd.8.gz /usr/share/man/man8/mcpd.8.gz \
@@ -195,7 +195,7 @@ if apt-get install -y -q "$T/apt/$(basename "$DEB")" >"$T/apt-newer.log" 2>&1; t
 fi
 grep -q 'schema version 99' "$T/apt-newer.log" || fail "no reason given: $(tail -20 "$T/apt-newer.log")"
 ok "a database of an unknown newer schema stops the install, with the reason"
-sqlite3 "$DB" 'PRAGMA user_version = 2' || fail "cannot reset user_version"
+sqlite3 "$DB" 'PRAGMA user_version = 3' || fail "cannot reset user_version"
 dpkg --configure -a >"$T/dpkg-configure.log" 2>&1 || fail "dpkg --configure: $(tail "$T/dpkg-configure.log")"
 ok "dpkg --configure completes once the database is fixed"
 

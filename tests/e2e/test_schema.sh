@@ -151,20 +151,20 @@ if [[ -n ${MCPD:-} ]]; then
 		fail "MCPD=$MCPD is not an executable"
 	elif "$MCPD" --db "$TMP/mcpd.db" init >"$TMP/init.out" 2>&1; then
 		is "$(sqlite3 "$TMP/mcpd.db" .schema)" \
-			"$(sqlite3 "$TMP/sql.db" ".read $SCHEMA" ".read ${SCHEMA%/*}/002_oauth.sql" .schema)" \
-			"mcpd init makes the schema of 001_init.sql + 002_oauth.sql"
+			"$(sqlite3 "$TMP/sql.db" ".read $SCHEMA" ".read ${SCHEMA%/*}/002_oauth.sql" ".read ${SCHEMA%/*}/003_oauth_cimd.sql" .schema)" \
+			"mcpd init makes the schema of 001_init.sql + 002_oauth.sql + 003_oauth_cimd.sql"
 		is "$(sqlite3 "$TMP/mcpd.db" 'PRAGMA user_version; PRAGMA journal_mode' | tr '\n' ' ')" \
-			"2 wal " "mcpd init: version 2, WAL"
+			"3 wal " "mcpd init: version 3, WAL"
 	else
 		fail "mcpd --db FILE init: $(cat "$TMP/init.out")"
 	fi
-	# An upgrade: a version 1 database with data migrates to 2 and keeps it.
+	# An upgrade: a version 1 database with data migrates to 3 and keeps it.
 	sqlite3 -bail "$TMP/v1.db" ".read $SCHEMA" \
 		"INSERT INTO zones(name, serial) VALUES ('up.test.', 7)" \
 		"INSERT INTO records(zone_id, name, type, ttl, data) VALUES (1, 'up.test.', 'A', 60, '192.0.2.1')"
 	if "$MCPD" --db "$TMP/v1.db" init >"$TMP/init1.out" 2>&1; then
 		is "$(sqlite3 "$TMP/v1.db" 'PRAGMA user_version; SELECT serial FROM zones; SELECT count(*) FROM records; SELECT count(*) FROM oauth_clients' | tr '\n' ' ')" \
-			"2 7 1 0 " "mcpd init migrates version 1 to 2 and keeps zones and records"
+			"3 7 1 0 " "mcpd init migrates version 1 to 3 and keeps zones and records"
 	else
 		fail "mcpd init on a version 1 database: $(cat "$TMP/init1.out")"
 	fi

@@ -362,7 +362,8 @@ int main(void)
 		printf("Bail out! cannot make a database: %s\n", err);
 		return 1;
 	}
-	ok(db_version(DB) == 2, "the OAuth tables come with schema version 2");
+	ok(db_version(DB) == DB_SCHEMA_VERSION && DB_SCHEMA_VERSION >= 3,
+	   "the OAuth tables (version 2) and their CIMD columns (version 3) are there");
 	test_pkce_scope_zones();
 	test_register();
 	test_flow();
