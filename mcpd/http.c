@@ -49,17 +49,17 @@
 #define CORS_EXPOSE_HEADERS "Mcp-Session-Id, WWW-Authenticate, Retry-After"
 
 /* A POST whose answer waits for dnsd. */
-struct pending {
+struct http_pending {
 	struct http_server *h;
-	struct evhttp_request *req; /* NULL once the client is gone */
-	struct mcp_call *call;	    /* NULL once answered */
-	bool sse;		    /* answer as text/event-stream */
-	struct pending *next, *prev;
+	struct http_sink sink; /* where the answer goes */
+	struct mcp_call *call; /* NULL while mcp_handle runs (synchronous answer) */
+	bool sse;	       /* answer as text/event-stream */
+	struct http_pending *next, *prev;
 };
 
 struct http_server {
 	struct event_base *base;
-	struct evhttp *http;
+	struct evhttp *http; /* NULL for http_server_new_unbound */
 	const struct mconf *c;
 	struct mcp_server *mcp;
 	struct auth *auth;
@@ -68,7 +68,7 @@ struct http_server {
 	struct auth_hosts hosts;
 	uint16_t ports[MCONF_MAX_LISTEN];
 	size_t nports;
-	struct pending *pendings;
+	struct http_pending *pendings;
 };
 
 static const char *reason(int status)
@@ -109,49 +109,41 @@ static const char *reason(int status)
 	}
 }
 
-static void send_body(struct evhttp_request *req, int status, const char *ctype, const char *body,
+static void send_body(const struct http_sink *k, int status, const char *ctype, const char *body,
 		      size_t len)
 {
-	struct evbuffer *buf = NULL;
-
-	if (body && len) {
-		buf = evbuffer_new();
-		if (buf == NULL || evbuffer_add(buf, body, len) != 0) {
-			if (buf)
-				evbuffer_free(buf);
-			buf = NULL;
-			status = 500;
-		} else if (ctype) {
-			evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type",
-					  ctype);
-		}
+	if (body == NULL || len == 0) {
+		body = NULL;
+		len = 0;
+		ctype = NULL;
 	}
-	evhttp_send_reply(req, status, reason(status), buf);
-	if (buf)
-		evbuffer_free(buf);
+	k->send(k->arg, status, reason(status), ctype, body, len);
 }
 
 /* An error with a JSON-RPC error body (id null), as MCP allows for
  * rejected HTTP requests. */
-static void send_error(struct evhttp_request *req, int status, int code, const char *msg)
+static void send_error(const struct http_sink *k, int status, int code, const char *msg)
 {
 	char *body = mcp_error_json(code, msg);
 
-	send_body(req, status, "application/json", body, body ? strlen(body) : 0);
+	send_body(k, status, "application/json", body, body ? strlen(body) : 0);
 	free(body);
 }
 
-static void add_cors(struct http_server *h, struct evhttp_request *req, const char *origin)
+static void add_header(const struct http_sink *k, const char *name, const char *value)
 {
-	struct evkeyvalq *out = evhttp_request_get_output_headers(req);
+	evhttp_add_header(k->out, name, value);
+}
 
+static void add_cors(struct http_server *h, const struct http_sink *k, const char *origin)
+{
 	if (origin && auth_origin_ok(&h->hosts, origin)) {
-		evhttp_add_header(out, "Access-Control-Allow-Origin", origin);
-		evhttp_add_header(out, "Vary", "Origin");
+		add_header(k, "Access-Control-Allow-Origin", origin);
+		add_header(k, "Vary", "Origin");
 	}
-	evhttp_add_header(out, "Access-Control-Allow-Methods", CORS_ALLOW_METHODS);
-	evhttp_add_header(out, "Access-Control-Allow-Headers", CORS_ALLOW_HEADERS);
-	evhttp_add_header(out, "Access-Control-Expose-Headers", CORS_EXPOSE_HEADERS);
+	add_header(k, "Access-Control-Allow-Methods", CORS_ALLOW_METHODS);
+	add_header(k, "Access-Control-Allow-Headers", CORS_ALLOW_HEADERS);
+	add_header(k, "Access-Control-Expose-Headers", CORS_EXPOSE_HEADERS);
 }
 
 /* Does one media range list name type (or a wildcard covering it)? */
@@ -195,7 +187,7 @@ static bool is_json_ctype(const char *ct)
 	return *ct == '\0' || *ct == ';';
 }
 
-static void pending_unlink(struct pending *p)
+static void pending_unlink(struct http_pending *p)
 {
 	if (p->prev)
 		p->prev->next = p->next;
@@ -206,13 +198,11 @@ static void pending_unlink(struct pending *p)
 	p->next = p->prev = NULL;
 }
 
-static void send_reply(struct http_server *h, struct evhttp_request *req, bool sse,
+static void send_reply(struct http_server *h, const struct http_sink *k, bool sse,
 		       struct mcp_reply *r)
 {
-	struct evkeyvalq *out = evhttp_request_get_output_headers(req);
-
 	if (r->session_id[0])
-		evhttp_add_header(out, "Mcp-Session-Id", r->session_id);
+		add_header(k, "Mcp-Session-Id", r->session_id);
 	if (r->status == 403 && r->required_scope && h->oauth) {
 		/* MCP "Runtime Insufficient Scope Errors": the scope needed
 		 * and where the metadata is, for a step-up authorization */
@@ -225,23 +215,23 @@ static void send_reply(struct http_server *h, struct evhttp_request *req, bool s
 			 write ? ", scope=\"" OAUTH_SCOPES "\"" : "", oauth_metadata_url(h->oauth),
 			 write ? "this tool changes zones: it needs dns:write"
 			       : "this grant does not cover the zone");
-		evhttp_add_header(out, "WWW-Authenticate", v);
+		add_header(k, "WWW-Authenticate", v);
 	} else if (r->www_authenticate) {
-		evhttp_add_header(out, "WWW-Authenticate", r->www_authenticate);
+		add_header(k, "WWW-Authenticate", r->www_authenticate);
 	}
 	if (r->body == NULL) {
-		send_body(req, r->status, NULL, NULL, 0);
+		send_body(k, r->status, NULL, NULL, 0);
 	} else if (sse && r->status == 200) {
 		/* the client accepts only SSE: one event, then the end */
 		size_t len;
 		char *ev = sse_format_message(r->body, &len);
 
-		evhttp_add_header(out, "Cache-Control", "no-cache");
-		evhttp_add_header(out, "X-Accel-Buffering", "no");
-		send_body(req, ev ? 200 : 500, "text/event-stream", ev, ev ? len : 0);
+		add_header(k, "Cache-Control", "no-cache");
+		add_header(k, "X-Accel-Buffering", "no");
+		send_body(k, ev ? 200 : 500, "text/event-stream", ev, ev ? len : 0);
 		free(ev);
 	} else {
-		send_body(req, r->status, "application/json", r->body, strlen(r->body));
+		send_body(k, r->status, "application/json", r->body, strlen(r->body));
 	}
 }
 
@@ -249,33 +239,27 @@ static void send_reply(struct http_server *h, struct evhttp_request *req, bool s
  * NULL; handle_post frees p) or later from the event loop (p->call set). */
 static void on_reply(void *arg, struct mcp_reply *r)
 {
-	struct pending *p = arg;
-	struct evhttp_connection *evcon;
+	struct http_pending *p = arg;
 
 	if (p->call == NULL) {
-		send_reply(p->h, p->req, p->sse, r);
+		send_reply(p->h, &p->sink, p->sse, r);
 		return;
 	}
-	evcon = evhttp_request_get_connection(p->req);
-	if (evcon)
-		evhttp_connection_set_closecb(evcon, NULL, NULL);
-	send_reply(p->h, p->req, p->sse, r);
+	p->sink.wait(p->h, p->sink.arg, p, false);
+	send_reply(p->h, &p->sink, p->sse, r);
 	pending_unlink(p);
 	free(p);
 }
 
-static void on_pending_close(struct evhttp_connection *evcon, void *arg)
+void *http_pending_gone(struct http_pending *p)
 {
-	struct pending *p = arg;
+	void *arg = p->sink.arg;
 
-	(void)evcon;
 	log_debug("client went away while its write waited for dnsd");
 	mcp_call_detach(p->call);
-	/* a request libevent detached from its dying connection is ours */
-	if (evhttp_request_get_connection(p->req) == NULL)
-		evhttp_request_free(p->req);
 	pending_unlink(p);
 	free(p);
+	return arg;
 }
 
 /* How often a header field appears (names compare case-insensitively). */
@@ -290,21 +274,19 @@ static unsigned header_count(const struct evkeyvalq *in, const char *name)
 	return n;
 }
 
-static void handle_post(struct http_server *h, struct evhttp_request *req,
+static void handle_post(struct http_server *h, const struct http_in *x, const struct http_sink *k,
 			const struct auth_identity *who)
 {
-	struct evkeyvalq *in = evhttp_request_get_input_headers(req);
+	const struct evkeyvalq *in = x->headers;
 	const char *accept = evhttp_find_header(in, "Accept");
-	struct evbuffer *body = evhttp_request_get_input_buffer(req);
 	struct mcp_request mreq;
 	struct mcp_headers mh;
 	struct mcp_call *call;
-	struct pending *p;
-	size_t len;
+	struct http_pending *p;
 	bool sse = false;
 
 	if (!is_json_ctype(evhttp_find_header(in, "Content-Type"))) {
-		send_error(req, 415, RPC_SERVER_ERROR,
+		send_error(k, 415, RPC_SERVER_ERROR,
 			   "Unsupported Media Type: Content-Type must be application/json");
 		return;
 	}
@@ -313,32 +295,30 @@ static void handle_post(struct http_server *h, struct evhttp_request *req,
 	 * answer as one SSE event */
 	if (accept && accept[0] && !accepts(accept, "application/json", "application/*")) {
 		if (!accepts(accept, "text/event-stream", "text/*")) {
-			send_error(req, 406, RPC_SERVER_ERROR,
+			send_error(k, 406, RPC_SERVER_ERROR,
 				   "Not Acceptable: accept application/json or text/event-stream");
 			return;
 		}
 		sse = true;
 	}
+	if (x->body == NULL) {
+		send_error(k, 500, RPC_INTERNAL_ERROR, "out of memory");
+		return;
+	}
 	p = calloc(1, sizeof(*p));
 	if (p == NULL) {
-		send_error(req, 500, RPC_INTERNAL_ERROR, "out of memory");
+		send_error(k, 500, RPC_INTERNAL_ERROR, "out of memory");
 		return;
 	}
 	p->h = h;
-	p->req = req;
+	p->sink = *k;
 	p->sse = sse;
-	len = evbuffer_get_length(body);
 	memset(&mreq, 0, sizeof(mreq));
-	mreq.body = len ? (const char *)evbuffer_pullup(body, -1) : "";
-	mreq.len = len;
+	mreq.body = x->body;
+	mreq.len = x->len;
 	mreq.session_id = evhttp_find_header(in, "Mcp-Session-Id");
 	mreq.protocol_version = evhttp_find_header(in, "MCP-Protocol-Version");
 	mreq.who = who;
-	if (mreq.body == NULL) {
-		free(p);
-		send_error(req, 500, RPC_INTERNAL_ERROR, "out of memory");
-		return;
-	}
 	mh.mcp_method = evhttp_find_header(in, "Mcp-Method");
 	mh.mcp_name = evhttp_find_header(in, "Mcp-Name");
 	mh.duplicated = header_count(in, "MCP-Protocol-Version") > 1 ||
@@ -355,89 +335,86 @@ static void handle_post(struct http_server *h, struct evhttp_request *req,
 	if (h->pendings)
 		h->pendings->prev = p;
 	h->pendings = p;
-	evhttp_connection_set_closecb(evhttp_request_get_connection(req), on_pending_close, p);
+	p->sink.wait(h, p->sink.arg, p, true);
 }
 
 /* Checks the headers GET and DELETE share. The session, or NULL after an
  * error reply. */
-static struct session *session_of(struct http_server *h, struct evhttp_request *req,
-				  const struct auth_identity *who)
+static struct session *session_of(struct http_server *h, const struct http_in *x,
+				  const struct http_sink *k, const struct auth_identity *who)
 {
-	struct evkeyvalq *in = evhttp_request_get_input_headers(req);
-	const char *sid = evhttp_find_header(in, "Mcp-Session-Id");
-	const char *ver = evhttp_find_header(in, "MCP-Protocol-Version");
+	const char *sid = evhttp_find_header(x->headers, "Mcp-Session-Id");
+	const char *ver = evhttp_find_header(x->headers, "MCP-Protocol-Version");
 	struct session *s;
 
 	if (ver && !mcp_version_supported(ver)) {
-		send_error(req, 400, RPC_SERVER_ERROR,
+		send_error(k, 400, RPC_SERVER_ERROR,
 			   "Bad Request: unsupported MCP-Protocol-Version");
 		return NULL;
 	}
 	if (sid == NULL) {
-		send_error(req, 400, RPC_SERVER_ERROR,
+		send_error(k, 400, RPC_SERVER_ERROR,
 			   "Bad Request: Mcp-Session-Id header is required");
 		return NULL;
 	}
 	s = session_find(h->sessions, sid, who->token_id, session_now_ms());
 	if (s == NULL) {
-		send_error(req, 404, RPC_SESSION_NOT_FOUND, "Session not found");
+		send_error(k, 404, RPC_SESSION_NOT_FOUND, "Session not found");
 		return NULL;
 	}
 	s->last_active_ms = session_now_ms();
 	return s;
 }
 
-static void handle_get(struct http_server *h, struct evhttp_request *req,
+static void handle_get(struct http_server *h, const struct http_in *x, const struct http_sink *k,
 		       const struct auth_identity *who)
 {
-	const char *accept = evhttp_find_header(evhttp_request_get_input_headers(req), "Accept");
+	const char *accept = evhttp_find_header(x->headers, "Accept");
 	struct session *s;
 
 	if (accept && accept[0] && !accepts(accept, "text/event-stream", "text/*")) {
-		send_error(req, 406, RPC_SERVER_ERROR,
+		send_error(k, 406, RPC_SERVER_ERROR,
 			   "Not Acceptable: GET /stream answers text/event-stream");
 		return;
 	}
-	s = session_of(h, req, who);
+	s = session_of(h, x, k, who);
 	if (s == NULL)
 		return;
 	if (s->n_streams >= SSE_MAX_PER_SESSION) {
-		send_error(req, 409, RPC_SERVER_ERROR,
+		send_error(k, 409, RPC_SERVER_ERROR,
 			   "Conflict: too many open streams for this session");
 		return;
 	}
-	if (sse_open(h->base, req, s, h->c->sse_keepalive) == NULL)
-		send_error(req, 500, RPC_INTERNAL_ERROR, "out of memory");
+	if (k->open_sse(h, k->arg, s) != 0)
+		send_error(k, 500, RPC_INTERNAL_ERROR, "out of memory");
 }
 
-static void handle_delete(struct http_server *h, struct evhttp_request *req,
+static void handle_delete(struct http_server *h, const struct http_in *x, const struct http_sink *k,
 			  const struct auth_identity *who)
 {
-	struct session *s = session_of(h, req, who);
+	struct session *s = session_of(h, x, k, who);
 
 	if (s == NULL)
 		return;
 	log_info("session %.8s ended by %s (DELETE)", s->id, who->name);
 	session_destroy(h->sessions, s);
-	send_body(req, 204, NULL, NULL, 0);
+	send_body(k, 204, NULL, NULL, 0);
 }
 
 /* A GET or DELETE from a 2026-07-28 client: a modern MCP-Protocol-Version
  * and no session (a legacy session may send a newer header; mcp-notes §5). */
-static bool modern_get_or_delete(struct evhttp_request *req)
+static bool modern_get_or_delete(const struct http_in *x)
 {
-	struct evkeyvalq *in = evhttp_request_get_input_headers(req);
-	const char *ver = evhttp_find_header(in, "MCP-Protocol-Version");
+	const char *ver = evhttp_find_header(x->headers, "MCP-Protocol-Version");
 
-	return ver && mcp_version_modern(ver) && evhttp_find_header(in, "Mcp-Session-Id") == NULL;
+	return ver && mcp_version_modern(ver) &&
+	       evhttp_find_header(x->headers, "Mcp-Session-Id") == NULL;
 }
 
-static bool authenticate(struct http_server *h, struct evhttp_request *req,
+static bool authenticate(struct http_server *h, const struct http_in *x, const struct http_sink *k,
 			 struct auth_identity *who)
 {
-	const char *authz =
-	    evhttp_find_header(evhttp_request_get_input_headers(req), "Authorization");
-	struct evkeyvalq *out = evhttp_request_get_output_headers(req);
+	const char *authz = evhttp_find_header(x->headers, "Authorization");
 	bool presented;
 	int rc;
 
@@ -449,7 +426,7 @@ static bool authenticate(struct http_server *h, struct evhttp_request *req,
 	if (rc == 0)
 		return true;
 	if (rc == ERR_DB) {
-		send_error(req, 500, RPC_INTERNAL_ERROR, "database error");
+		send_error(k, 500, RPC_INTERNAL_ERROR, "database error");
 		return false;
 	}
 	/* RFC 6750 §3: no error code when no credential came; invalid_token
@@ -468,50 +445,42 @@ static bool authenticate(struct http_server *h, struct evhttp_request *req,
 			 why ? "error_description=\"" : "", why ? why : "");
 		if (why)
 			strncat(v, "\"", sizeof(v) - strlen(v) - 1);
-		evhttp_add_header(out, "WWW-Authenticate", v);
+		add_header(k, "WWW-Authenticate", v);
 		if (presented)
 			log_info("invalid bearer token: %s", why);
-		send_error(req, 401, RPC_SERVER_ERROR,
+		send_error(k, 401, RPC_SERVER_ERROR,
 			   presented ? "Unauthorized: invalid bearer token"
 				     : "Unauthorized: send Authorization: Bearer <token>");
 	} else if (presented) {
-		char peer[64] = "?";
-		char *addr = NULL;
-		ev_uint16_t port = 0;
-
-		evhttp_connection_get_peer(evhttp_request_get_connection(req), &addr, &port);
-		if (addr)
-			snprintf(peer, sizeof(peer), "%s", addr);
-		log_info("invalid bearer token from %s", peer);
-		evhttp_add_header(out, "WWW-Authenticate",
-				  "Bearer realm=\"" AUTH_REALM "\", error=\"invalid_token\", "
-				  "error_description=\"unknown or revoked token\"");
-		send_error(req, 401, RPC_SERVER_ERROR, "Unauthorized: invalid bearer token");
+		log_info("invalid bearer token from %s", x->peer ? x->peer : "?");
+		add_header(k, "WWW-Authenticate",
+			   "Bearer realm=\"" AUTH_REALM "\", error=\"invalid_token\", "
+			   "error_description=\"unknown or revoked token\"");
+		send_error(k, 401, RPC_SERVER_ERROR, "Unauthorized: invalid bearer token");
 	} else {
-		evhttp_add_header(out, "WWW-Authenticate", "Bearer realm=\"" AUTH_REALM "\"");
-		send_error(req, 401, RPC_SERVER_ERROR,
+		add_header(k, "WWW-Authenticate", "Bearer realm=\"" AUTH_REALM "\"");
+		send_error(k, 401, RPC_SERVER_ERROR,
 			   "Unauthorized: send Authorization: Bearer <token>");
 	}
 	return false;
 }
 
-static void on_request(struct evhttp_request *req, void *arg)
+void http_serve(struct http_server *h, const struct http_in *x, const struct http_sink *sink)
 {
-	struct http_server *h = arg;
-	struct evkeyvalq *in = evhttp_request_get_input_headers(req);
+	const struct evkeyvalq *in = x->headers;
+	const struct http_sink *k = sink;
 	const char *host = evhttp_find_header(in, "Host");
 	const char *fwd = evhttp_find_header(in, "X-Forwarded-Host");
 	const char *origin = evhttp_find_header(in, "Origin");
-	const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(req);
-	const char *path = uri ? evhttp_uri_get_path(uri) : NULL;
-	enum evhttp_cmd_type method = evhttp_request_get_command(req);
+	const char *path = x->path;
+	int method = x->method;
 	struct auth_identity who;
 	unsigned retry;
 	char num[16];
 
-	add_cors(h, req, origin);
+	add_cors(h, k, origin);
 	if (host == NULL) {
-		send_error(req, 400, RPC_SERVER_ERROR, "Bad Request: Host header required");
+		send_error(k, 400, RPC_SERVER_ERROR, "Bad Request: Host header required");
 		return;
 	}
 	/* DNS rebinding: a browser tricked into sending to us names the
@@ -524,66 +493,149 @@ static void on_request(struct evhttp_request *req, void *arg)
 			lb[i] = host[i] >= 0x20 && host[i] < 0x7f ? host[i] : '?';
 		lb[i] = '\0';
 		log_info("refused Host %s (set public-host for a proxy)", lb);
-		send_error(req, 421, RPC_SERVER_ERROR, "Misdirected Request: unknown Host");
+		send_error(k, 421, RPC_SERVER_ERROR, "Misdirected Request: unknown Host");
 		return;
 	}
 	if (origin && !auth_origin_ok(&h->hosts, origin)) {
-		send_error(req, 403, RPC_SERVER_ERROR, "Forbidden: Origin not allowed");
+		send_error(k, 403, RPC_SERVER_ERROR, "Forbidden: Origin not allowed");
 		return;
 	}
 	if (path && h->oauth && oauth_path(path)) {
 		if (method == EVHTTP_REQ_OPTIONS) {
-			evhttp_add_header(evhttp_request_get_output_headers(req), "Allow",
-					  "GET, POST, OPTIONS");
-			send_body(req, 204, NULL, NULL, 0);
+			add_header(k, "Allow", "GET, POST, OPTIONS");
+			send_body(k, 204, NULL, NULL, 0);
 			return;
 		}
-		oauth_handle(h->oauth, req, path);
+		k->oauth(h, k->arg, path);
 		return;
 	}
 	if (path == NULL || strcmp(path, HTTP_PATH) != 0) {
 		/* includes /.well-known/oauth-* when OAuth is off: a quick 404
 		 * tells clients to use the static token */
-		send_error(req, 404, RPC_SERVER_ERROR, "Not Found: the MCP endpoint is /stream");
+		send_error(k, 404, RPC_SERVER_ERROR, "Not Found: the MCP endpoint is /stream");
 		return;
 	}
 	if (method == EVHTTP_REQ_OPTIONS) {
-		evhttp_add_header(evhttp_request_get_output_headers(req), "Access-Control-Max-Age",
-				  "600");
-		evhttp_add_header(evhttp_request_get_output_headers(req), "Allow",
-				  CORS_ALLOW_METHODS);
-		send_body(req, 204, NULL, NULL, 0);
+		add_header(k, "Access-Control-Max-Age", "600");
+		add_header(k, "Allow", CORS_ALLOW_METHODS);
+		send_body(k, 204, NULL, NULL, 0);
 		return;
 	}
 	if (method != EVHTTP_REQ_POST && method != EVHTTP_REQ_GET && method != EVHTTP_REQ_DELETE) {
-		evhttp_add_header(evhttp_request_get_output_headers(req), "Allow",
-				  CORS_ALLOW_METHODS);
-		send_error(req, 405, RPC_SERVER_ERROR, "Method Not Allowed");
+		add_header(k, "Allow", CORS_ALLOW_METHODS);
+		send_error(k, 405, RPC_SERVER_ERROR, "Method Not Allowed");
 		return;
 	}
-	if (!authenticate(h, req, &who))
+	if (!authenticate(h, x, k, &who))
 		return;
 	if (auth_rate_take(h->auth, who.token_id, session_now_ms(), &retry) != 0) {
 		snprintf(num, sizeof(num), "%u", retry);
-		evhttp_add_header(evhttp_request_get_output_headers(req), "Retry-After", num);
+		add_header(k, "Retry-After", num);
 		log_info("rate limit: %s over %u requests/minute", who.name, h->c->rate_limit);
-		send_error(req, 429, RPC_SERVER_ERROR, "Too Many Requests");
+		send_error(k, 429, RPC_SERVER_ERROR, "Too Many Requests");
 		return;
 	}
-	if (method != EVHTTP_REQ_POST && modern_get_or_delete(req)) {
+	if (method != EVHTTP_REQ_POST && modern_get_or_delete(x)) {
 		/* 2026-07-28 "Streamable HTTP", Backward Compatibility: no GET
 		 * stream and no sessions to end in that revision */
-		evhttp_add_header(evhttp_request_get_output_headers(req), "Allow", "POST, OPTIONS");
-		send_error(req, 405, RPC_SERVER_ERROR,
+		add_header(k, "Allow", "POST, OPTIONS");
+		send_error(k, 405, RPC_SERVER_ERROR,
 			   "Method Not Allowed: protocol 2026-07-28 uses POST only");
 		return;
 	}
 	if (method == EVHTTP_REQ_POST)
-		handle_post(h, req, &who);
+		handle_post(h, x, k, &who);
 	else if (method == EVHTTP_REQ_GET)
-		handle_get(h, req, &who);
+		handle_get(h, x, k, &who);
 	else
-		handle_delete(h, req, &who);
+		handle_delete(h, x, k, &who);
+}
+
+/* ---- the evhttp side: a request's parts in, its answer out ---- */
+
+static void ev_send(void *arg, int status, const char *why, const char *ctype, const char *body,
+		    size_t len)
+{
+	struct evhttp_request *req = arg;
+	struct evbuffer *buf = NULL;
+
+	if (body && len) {
+		buf = evbuffer_new();
+		if (buf == NULL || evbuffer_add(buf, body, len) != 0) {
+			if (buf)
+				evbuffer_free(buf);
+			buf = NULL;
+			status = 500;
+			why = reason(500);
+		} else if (ctype) {
+			evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type",
+					  ctype);
+		}
+	}
+	evhttp_send_reply(req, status, why, buf);
+	if (buf)
+		evbuffer_free(buf);
+}
+
+static int ev_open_sse(struct http_server *h, void *arg, struct session *s)
+{
+	return sse_open(h->base, arg, s, h->c->sse_keepalive) ? 0 : -1;
+}
+
+static void ev_oauth(struct http_server *h, void *arg, const char *path)
+{
+	oauth_handle(h->oauth, arg, path);
+}
+
+static void on_pending_close(struct evhttp_connection *evcon, void *arg)
+{
+	struct evhttp_request *req = http_pending_gone(arg);
+
+	(void)evcon;
+	/* a request libevent detached from its dying connection is ours */
+	if (evhttp_request_get_connection(req) == NULL)
+		evhttp_request_free(req);
+}
+
+static void ev_wait(struct http_server *h, void *arg, struct http_pending *p, bool start)
+{
+	struct evhttp_connection *evcon = evhttp_request_get_connection(arg);
+
+	(void)h;
+	if (start)
+		evhttp_connection_set_closecb(evcon, on_pending_close, p);
+	else if (evcon)
+		evhttp_connection_set_closecb(evcon, NULL, NULL);
+}
+
+static void on_request(struct evhttp_request *req, void *arg)
+{
+	struct http_server *h = arg;
+	const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(req);
+	struct evbuffer *body = evhttp_request_get_input_buffer(req);
+	struct evhttp_connection *evcon = evhttp_request_get_connection(req);
+	struct http_in x;
+	struct http_sink k;
+	char *addr = NULL;
+	ev_uint16_t port = 0;
+
+	memset(&x, 0, sizeof(x));
+	x.method = (int)evhttp_request_get_command(req);
+	x.path = uri ? evhttp_uri_get_path(uri) : NULL;
+	x.headers = evhttp_request_get_input_headers(req);
+	x.len = evbuffer_get_length(body);
+	x.body = x.len ? (const char *)evbuffer_pullup(body, -1) : "";
+	if (evcon)
+		evhttp_connection_get_peer(evcon, &addr, &port);
+	x.peer = addr;
+	memset(&k, 0, sizeof(k));
+	k.out = evhttp_request_get_output_headers(req);
+	k.send = ev_send;
+	k.open_sse = ev_open_sse;
+	k.oauth = ev_oauth;
+	k.wait = ev_wait;
+	k.arg = req;
+	http_serve(h, &x, &k);
 }
 
 static uint16_t bound_port(struct evhttp_bound_socket *bs)
@@ -600,9 +652,9 @@ static uint16_t bound_port(struct evhttp_bound_socket *bs)
 	return 0;
 }
 
-struct http_server *http_server_new(struct event_base *base, const struct mconf *c,
-				    struct mcp_server *mcp, struct auth *auth,
-				    struct session_table *sessions, char *err, size_t errcap)
+static struct http_server *server_alloc(struct event_base *base, const struct mconf *c,
+					struct mcp_server *mcp, struct auth *auth,
+					struct session_table *sessions, char *err, size_t errcap)
 {
 	struct http_server *h = calloc(1, sizeof(*h));
 
@@ -615,6 +667,42 @@ struct http_server *http_server_new(struct event_base *base, const struct mconf 
 	h->mcp = mcp;
 	h->auth = auth;
 	h->sessions = sessions;
+	return h;
+}
+
+struct http_server *http_server_new_unbound(const struct mconf *c, struct mcp_server *mcp,
+					    struct auth *auth, struct session_table *sessions,
+					    const uint16_t *ports, size_t nports, char *err,
+					    size_t errcap)
+{
+	struct http_server *h;
+
+	if (nports > MCONF_MAX_LISTEN) {
+		snprintf(err, errcap, "more than %d ports", MCONF_MAX_LISTEN);
+		return NULL;
+	}
+	h = server_alloc(NULL, c, mcp, auth, sessions, err, errcap);
+	if (h == NULL)
+		return NULL;
+	for (size_t i = 0; i < nports; i++)
+		h->ports[i] = ports[i];
+	h->nports = nports;
+	if (auth_hosts_init(&h->hosts, c, h->ports, h->nports) != 0) {
+		snprintf(err, errcap, "too many accepted Host values");
+		http_server_free(h);
+		return NULL;
+	}
+	return h;
+}
+
+struct http_server *http_server_new(struct event_base *base, const struct mconf *c,
+				    struct mcp_server *mcp, struct auth *auth,
+				    struct session_table *sessions, char *err, size_t errcap)
+{
+	struct http_server *h = server_alloc(base, c, mcp, auth, sessions, err, errcap);
+
+	if (h == NULL)
+		return NULL;
 	h->http = evhttp_new(base);
 	if (h->http == NULL) {
 		snprintf(err, errcap, "evhttp_new failed");
@@ -678,7 +766,7 @@ void http_server_free(struct http_server *h)
 	if (h->http)
 		evhttp_free(h->http);
 	while (h->pendings) {
-		struct pending *p = h->pendings;
+		struct http_pending *p = h->pendings;
 		mcp_call_detach(p->call);
 		pending_unlink(p);
 		free(p);
