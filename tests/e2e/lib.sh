@@ -224,8 +224,11 @@ set_serial() {
 alive() {
 	local st
 	kill -0 "$1" 2>/dev/null || return 1
+	# bash reaps an exited child at any moment: a /proc entry that vanished
+	# between kill -0 and this read means gone, not alive (an empty state
+	# here once made stop_daemon SIGKILL a process that had exited cleanly)
 	st=$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null)
-	[ "$st" != Z ]
+	[ -n "$st" ] && [ "$st" != Z ]
 }
 
 start_daemon() {
