@@ -3,7 +3,7 @@
 #   1. configure a tree with prefix /usr, build what the package ships and
 #      run `cpack -G DEB` (dnsmcp_<version>_<arch>.deb);
 #   2. `apt-get install ./dnsmcp_*.deb`: the dnsmcp user, /var/lib/dnsmcp,
-#      zones.db at schema version 1 owned by dnsmcp, conffiles, units, man
+#      zones.db at the newest schema version owned by dnsmcp, conffiles, units, man
 #      pages; `dnsd -n -c /etc/dnsmcp/dnsd.conf` as dnsmcp;
 #   3. smoke test without systemd (CI containers have none): the units'
 #      ExecStart lines run as dnsmcp through setpriv, dnsd with the unit's
@@ -34,6 +34,9 @@ if grep -q '^ENABLE_SANITIZERS:BOOL=ON' "${BUILDDIR:?}/CMakeCache.txt" 2>/dev/nu
 fi
 . "$SRCDIR/tests/e2e/lib.sh"
 lib_init package
+# the newest schema version, as the binaries know it
+SV=$(sed -n 's/^#define DB_SCHEMA_VERSION *\([0-9]*\).*/\1/p' "$SRCDIR/common/db.h")
+[[ $SV =~ ^[0-9]+$ ]] || fail "cannot read DB_SCHEMA_VERSION from common/db.h"
 need cmake cmake
 need cpack cmake
 need dpkg-shlibdeps dpkg-dev
@@ -105,7 +108,7 @@ ok "system user and group dnsmcp"
 	fail "/var/lib/dnsmcp: $(stat -c '%U:%G %a' /var/lib/dnsmcp)"
 [ "$(stat -c '%U:%G' "$DB")" = dnsmcp:dnsmcp ] || fail "$DB: $(stat -c '%U:%G' "$DB")"
 ok "/var/lib/dnsmcp 0750 and zones.db owned by dnsmcp"
-check_out "zones.db has schema version 3" '^3$' sqlite3 "$DB" 'PRAGMA user_version'
+check_out "zones.db has schema version $SV" "^$SV\$" sqlite3 "$DB" 'PRAGMA user_version'
 for f in /usr/sbin/dnsd /usr/sbin/mcpd /lib/systemd/system/dnsd.service \
 	/lib/systemd/system/mcpd.service /usr/lib/sysusers.d/dnsmcp.conf \
 	/usr/lib/tmpfiles.d/dnsmcp.conf /usr/share/man/man8/dnsd.8.gz /usr/share/man/man8/mcpd.8.gz \
@@ -195,7 +198,7 @@ if apt-get install -y -q "$T/apt/$(basename "$DEB")" >"$T/apt-newer.log" 2>&1; t
 fi
 grep -q 'schema version 99' "$T/apt-newer.log" || fail "no reason given: $(tail -20 "$T/apt-newer.log")"
 ok "a database of an unknown newer schema stops the install, with the reason"
-sqlite3 "$DB" 'PRAGMA user_version = 3' || fail "cannot reset user_version"
+sqlite3 "$DB" "PRAGMA user_version = $SV" || fail "cannot reset user_version"
 dpkg --configure -a >"$T/dpkg-configure.log" 2>&1 || fail "dpkg --configure: $(tail "$T/dpkg-configure.log")"
 ok "dpkg --configure completes once the database is fixed"
 
@@ -206,7 +209,7 @@ apt-get install -y -q --reinstall "$T/apt/$(basename "$DEB")" >"$T/apt-reinstall
 	fail "apt-get install --reinstall: $(tail -30 "$T/apt-reinstall.log")"
 grep -q "checking the schema of $DB" "$T/apt-reinstall.log" ||
 	fail "reinstall did not run the migration step: $(cat "$T/apt-reinstall.log")"
-grep -q "schema version 2" "$T/apt-reinstall.log" || fail "mcpd init output missing"
+grep -q "schema version $SV" "$T/apt-reinstall.log" || fail "mcpd init output missing"
 ok "reinstall runs mcpd init on the existing database (the migration path)"
 [ "$(stat -c '%U:%G' "$DB")" = dnsmcp:dnsmcp ] || fail "postinst left $DB $(stat -c '%U:%G' "$DB")"
 ok "postinst hands a root-owned database back to dnsmcp"
