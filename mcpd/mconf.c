@@ -36,6 +36,9 @@ const char mconf_usage[] =
     "  --max-body BYTES             request body cap (default 1M)\n"
     "  --max-header BYTES           request header cap (default 16K)\n"
     "  --max-sessions N             live MCP sessions (default 1000)\n"
+    "  --max-sessions-per-token N   of them per token or OAuth grant; at the cap its least\n"
+    "                               recently used session without a stream is ended\n"
+    "                               (default 100, 0 = no cap; at most --max-sessions)\n"
     "  --session-idle-timeout DUR   e.g. 3600, 90m, 1h (default 1h)\n"
     "  --rate-limit N               requests per token per minute, 0 = off (default 600)\n"
     "  --sse-keepalive SECONDS      ':' comment interval on SSE streams (default 20)\n"
@@ -69,6 +72,7 @@ void mconf_init(struct mconf *c)
 	c->max_body = MCONF_DEFAULT_MAX_BODY;
 	c->max_header = MCONF_DEFAULT_MAX_HEADER;
 	c->max_sessions = MCONF_DEFAULT_MAX_SESSIONS;
+	c->max_sessions_per_token = MCONF_DEFAULT_MAX_SESSIONS_PER_TOKEN;
 	c->idle_timeout = MCONF_DEFAULT_IDLE_TIMEOUT;
 	c->rate_limit = MCONF_DEFAULT_RATE_LIMIT;
 	c->sse_keepalive = MCONF_DEFAULT_SSE_KEEPALIVE;
@@ -389,6 +393,15 @@ int mconf_set(struct mconf *c, const char *key, const char *value, bool from_cli
 		c->max_sessions = (unsigned)x;
 		return 0;
 	}
+	if (strcmp(key, "max-sessions-per-token") == 0) {
+		/* 0 is allowed: no cap but max-sessions; checked against
+		 * max-sessions in mconf_check, once both are known */
+		if ((rc = parse_count(value, 1000000, &x)) != 0)
+			goto bad_value;
+		c->max_sessions_per_token = (unsigned)x;
+		c->per_token_set = true;
+		return 0;
+	}
 	if (strcmp(key, "session-idle-timeout") == 0) {
 		if ((rc = parse_duration(value, 30ULL * 86400, &x)) != 0 || x < 1)
 			goto bad_value;
@@ -578,6 +591,23 @@ int mconf_parse_args(struct mconf *c, int argc, char **argv, bool *help, char *e
 				snprintf(err, errcap, "unknown option --%s", key);
 			return rc;
 		}
+	}
+	return mconf_check(c, err, errcap);
+}
+
+int mconf_check(struct mconf *c, char *err, size_t errcap)
+{
+	if (c->max_sessions_per_token > c->max_sessions) {
+		if (c->per_token_set) {
+			snprintf(err, errcap,
+				 "max-sessions-per-token %u exceeds max-sessions %u: one token "
+				 "cannot hold more sessions than the table",
+				 c->max_sessions_per_token, c->max_sessions);
+			return ERR_INVALID;
+		}
+		/* only the default is above: a small table (max-sessions 5)
+		 * keeps working without a new key */
+		c->max_sessions_per_token = c->max_sessions;
 	}
 	return 0;
 }

@@ -5,7 +5,8 @@
  * a repeatable key given on the command line replaces the file's values.
  *
  * Keys: db, listen (repeatable), dnsd, no-auth, public-host, allow-origin
- * (repeatable), max-body, max-header, max-sessions, session-idle-timeout,
+ * (repeatable), max-body, max-header, max-sessions, max-sessions-per-token,
+ * session-idle-timeout,
  * rate-limit, sse-keepalive, port-file, log-level; and for OAuth
  * (docs/oauth.md): oauth, public-url, oauth-access-ttl, oauth-refresh-ttl,
  * oauth-code-ttl, oauth-max-clients, oauth-client-metadata,
@@ -27,8 +28,12 @@
 #define MCONF_DEFAULT_MAX_BODY	   (1024 * 1024)
 #define MCONF_DEFAULT_MAX_HEADER   (16 * 1024)
 #define MCONF_DEFAULT_MAX_SESSIONS 1000
-#define MCONF_DEFAULT_IDLE_TIMEOUT 3600 /* seconds */
-#define MCONF_DEFAULT_RATE_LIMIT   600	/* requests per token per minute */
+/* Sessions one token may hold (session.h): far above what one real client
+ * opens (one per conversation or connector), far below max-sessions so a
+ * leaking script cannot take the table from everyone else. */
+#define MCONF_DEFAULT_MAX_SESSIONS_PER_TOKEN 100
+#define MCONF_DEFAULT_IDLE_TIMEOUT	     3600 /* seconds */
+#define MCONF_DEFAULT_RATE_LIMIT	     600  /* requests per token per minute */
 /* SSE keep-alive comment interval: below the 30-60 s idle timeouts common
  * in proxies and load balancers, above chatter. */
 #define MCONF_DEFAULT_SSE_KEEPALIVE 20
@@ -50,31 +55,34 @@ struct mconf {
 	char *public_host;		       /* NAME[:PORT] clients use, or NULL */
 	char *allow_origin[MCONF_MAX_ORIGINS]; /* exact origins ("https://a.example") */
 	size_t n_origins;
-	size_t max_body;	      /* request body cap, bytes */
-	size_t max_header;	      /* request header cap, bytes */
-	unsigned max_sessions;	      /* live MCP sessions */
-	unsigned idle_timeout;	      /* seconds before an idle session expires */
-	unsigned rate_limit;	      /* requests per token per minute, 0 = unlimited */
-	unsigned sse_keepalive;	      /* seconds between ":" comments on SSE */
-	char *port_file;	      /* write the first bound port here, or NULL */
-	int log_level;		      /* enum log_level */
-	bool oauth;		      /* serve OAuth 2.1 (needs public_url) */
-	char *public_url;	      /* "https://host[:port]" clients reach us at, no
-					 trailing slash; http only for loopback hosts */
-	unsigned access_ttl;	      /* OAuth access token lifetime, seconds */
-	unsigned refresh_ttl;	      /* OAuth refresh token lifetime, seconds */
-	unsigned code_ttl;	      /* OAuth authorization code lifetime, seconds */
-	unsigned max_clients;	      /* registered OAuth clients kept */
-	bool client_metadata;	      /* fetch client metadata documents (CIMD), default on */
-	bool client_metadata_private; /* ... also from loopback and private addresses */
-	unsigned journal_keep;	      /* changes kept per zone, 0 = all (store_retention) */
-	unsigned journal_keep_days;   /* changes older than this go, 0 = no age limit */
-	char *tsig_keyfile;	      /* TSIG key file (tsig.h format), or NULL */
-	char *notify_key;	      /* name of the key in it that signs NOTIFY to dnsd, or
-					 NULL (unsigned); read only when set */
+	size_t max_body;		 /* request body cap, bytes */
+	size_t max_header;		 /* request header cap, bytes */
+	unsigned max_sessions;		 /* live MCP sessions */
+	unsigned max_sessions_per_token; /* of them per token_id, 0 = no cap; <= max_sessions
+					    after mconf_check */
+	unsigned idle_timeout;		 /* seconds before an idle session expires */
+	unsigned rate_limit;		 /* requests per token per minute, 0 = unlimited */
+	unsigned sse_keepalive;		 /* seconds between ":" comments on SSE */
+	char *port_file;		 /* write the first bound port here, or NULL */
+	int log_level;			 /* enum log_level */
+	bool oauth;			 /* serve OAuth 2.1 (needs public_url) */
+	char *public_url;		 /* "https://host[:port]" clients reach us at, no
+					    trailing slash; http only for loopback hosts */
+	unsigned access_ttl;		 /* OAuth access token lifetime, seconds */
+	unsigned refresh_ttl;		 /* OAuth refresh token lifetime, seconds */
+	unsigned code_ttl;		 /* OAuth authorization code lifetime, seconds */
+	unsigned max_clients;		 /* registered OAuth clients kept */
+	bool client_metadata;		 /* fetch client metadata documents (CIMD), default on */
+	bool client_metadata_private;	 /* ... also from loopback and private addresses */
+	unsigned journal_keep;		 /* changes kept per zone, 0 = all (store_retention) */
+	unsigned journal_keep_days;	 /* changes older than this go, 0 = no age limit */
+	char *tsig_keyfile;		 /* TSIG key file (tsig.h format), or NULL */
+	char *notify_key;		 /* name of the key in it that signs NOTIFY to dnsd, or
+					    NULL (unsigned); read only when set */
 	/* internal: which repeatable keys the command line already set, so its
 	 * first value replaces what the file gave */
 	bool cli_listen, cli_origin;
+	bool per_token_set; /* max-sessions-per-token given (file or command line) */
 };
 
 /* Fills c with the defaults. Nothing to free yet. */
@@ -108,6 +116,15 @@ int mconf_parse_args(struct mconf *c, int argc, char **argv, bool *help, char *e
  */
 int mconf_public_url(const char *url, char *out, size_t outcap, char *host, size_t hostcap,
 		     char *err, size_t errcap);
+
+/*
+ * The checks that span keys, run by mconf_parse_args once everything is
+ * read (a file and the command line may give the keys in any order): an
+ * explicit max-sessions-per-token above max-sessions is ERR_INVALID with
+ * a sentence naming both in err; the default (100) silently shrinks to a
+ * smaller max-sessions. 0 otherwise.
+ */
+int mconf_check(struct mconf *c, char *err, size_t errcap);
 
 /* The listen address i (defaults applied). */
 const char *mconf_listen(const struct mconf *c, size_t i);

@@ -938,7 +938,7 @@ static cJSON *initialize(struct mcp_call *c, const cJSON *id, const cJSON *param
 	const char *version;
 	struct session *s;
 	cJSON *r, *caps, *o;
-	char lb[80], lb2[40];
+	char lb[80], lb2[40], ended[SESSION_ID_LEN + 1];
 	int rc;
 
 	if (!cJSON_IsString(pv))
@@ -948,7 +948,20 @@ static cJSON *initialize(struct mcp_call *c, const cJSON *id, const cJSON *param
 	version = mcp_version_supported(pv->valuestring) ? pv->valuestring : MCP_VERSION_LATEST;
 	if (m->o.sessions == NULL)
 		return rpc_error(id, RPC_INTERNAL_ERROR, "no session table");
-	rc = session_create(m->o.sessions, version, c->who->token_id, c->who->zones, now_ms(m), &s);
+	rc = session_create_ended(m->o.sessions, version, c->who->token_id, c->who->zones,
+				  now_ms(m), &s, ended);
+	if (rc == ERR_CONFLICT) {
+		/* the token's own cap, and every one of its sessions has a GET
+		 * stream open: ending one would cut off a listening client.
+		 * The same answer as a full table, so clients back off alike. */
+		log_warnx("initialize by %s refused: it holds %zu sessions "
+			  "(max-sessions-per-token), all with open streams",
+			  c->who->name, session_token_count(m->o.sessions, c->who->token_id));
+		c->status = 503;
+		return rpc_error(id, RPC_SERVER_ERROR,
+				 "too many sessions for this token (max-sessions-per-token); "
+				 "end one with DELETE or try again later");
+	}
 	if (rc == ERR_RANGE) {
 		log_warnx("initialize by %s refused: %zu sessions open", c->who->name,
 			  session_count(m->o.sessions));
@@ -959,6 +972,10 @@ static cJSON *initialize(struct mcp_call *c, const cJSON *id, const cJSON *param
 		c->status = 500;
 		return rpc_error(id, RPC_INTERNAL_ERROR, "cannot create a session");
 	}
+	if (ended[0])
+		log_info("session %.8s of %s ended: the token reached max-sessions-per-token "
+			 "and session %.8s replaces its least recently used one",
+			 ended, c->who->name, s->id);
 	memcpy(c->session_id, s->id, sizeof(c->session_id));
 	log_info("session %.8s opened by %s: protocol %s (asked %s), client %s", s->id,
 		 c->who->name, version, logsafe(pv->valuestring, lb2, sizeof(lb2)),

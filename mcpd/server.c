@@ -281,6 +281,7 @@ int mcpd_serve(int argc, char **argv)
 		goto out;
 	}
 	session_table_set_hook(sessions, sse_session_close_all, NULL);
+	session_table_set_per_token(sessions, c.max_sessions_per_token);
 	auth = auth_new(db, c.rate_limit, err, sizeof(err));
 	if (auth == NULL) {
 		log_error("%s: %s", c.db_path, err);

@@ -242,6 +242,8 @@ static void fixture_init(void)
 	if (F.base == NULL || F.auth == NULL || F.sessions == NULL)
 		die("setup");
 	session_table_set_hook(F.sessions, sse_session_close_all, NULL);
+	/* a small per-token cap, so inputs reach the recycling path too */
+	session_table_set_per_token(F.sessions, 4);
 	memset(&o, 0, sizeof(o));
 	o.db = F.db;
 	o.base = F.base;
