@@ -126,6 +126,63 @@ static bool dot_segment(const char *seg, size_t n)
 	return dots == 1 || dots == 2;
 }
 
+/* RFC 3986 §3.3 and §3.4: the characters a path or query may hold
+ * unencoded (pchar, "/" and "?"); anything else must be percent-encoded. */
+static bool uri_char(unsigned char c)
+{
+	return c != '\0' && (isalnum(c) || strchr("-._~!$&'()*+,;=:@/?", c) != NULL);
+}
+
+/* A label that URL parsers read as a number: decimal digits, or 0x and hex */
+static bool numeric_label(const char *s, size_t n)
+{
+	size_t i = 0;
+	bool hex = n >= 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X');
+
+	for (i = hex ? 2 : 0; i < n; i++)
+		if (hex ? !isxdigit((unsigned char)s[i]) : !isdigit((unsigned char)s[i]))
+			return false;
+	return n > 0;
+}
+
+/*
+ * A registered name (RFC 3986 §3.2.2) as DNS wants it: labels of 1 to 63
+ * letters, digits and hyphens (RFC 1035 §2.3.4), no empty label (so no
+ * trailing dot either: RFC 6066 §3 forbids it in SNI). A name whose last
+ * label is numeric (decimal or 0x-hex) is an IPv4 address to URL parsers
+ * and getaddrinfo(3) alike ("127.1", "0x7f.1", "2130706433"): only the
+ * dotted-quad form is taken, so the host we verify the certificate for
+ * is the address we connect to.
+ */
+static bool reg_name_ok(const char *h, size_t n)
+{
+	const char *last = h;
+	size_t label = 0;
+	char quad[INET_ADDRSTRLEN];
+	struct in_addr a4;
+
+	for (size_t i = 0; i <= n; i++) {
+		if (i == n || h[i] == '.') {
+			if (label == 0 || label > 63)
+				return false;
+			if (i < n)
+				last = h + i + 1;
+			label = 0;
+			continue;
+		}
+		if (!isalnum((unsigned char)h[i]) && h[i] != '-')
+			return false;
+		label++;
+	}
+	if (!numeric_label(last, (size_t)(h + n - last)))
+		return true;
+	if (n >= sizeof(quad))
+		return false;
+	memcpy(quad, h, n);
+	quad[n] = '\0';
+	return inet_pton(AF_INET, quad, &a4) == 1;
+}
+
 int oauth_cimd_url_check(const char *url, char *host, size_t hostcap, unsigned *port, char *target,
 			 size_t targetcap, const char **why)
 {
@@ -171,14 +228,13 @@ int oauth_cimd_url_check(const char *url, char *host, size_t hostcap, unsigned *
 		if (h_end == NULL)
 			h_end = auth_end;
 		p = h_end;
-		for (const char *c = h; c < h_end; c++)
-			if (!isalnum((unsigned char)*c) && *c != '-' && *c != '.') {
-				*why = "the client_id URL's host is not a DNS name or IP address";
-				return ERR_INVALID;
-			}
 	}
 	if (h_end == h || (size_t)(h_end - h) >= hostcap || h_end - h > 253) {
 		*why = "the client_id URL has no host or an overlong one";
+		return ERR_INVALID;
+	}
+	if (*auth != '[' && !reg_name_ok(h, (size_t)(h_end - h))) {
+		*why = "the client_id URL's host is not a DNS name or IP address";
 		return ERR_INVALID;
 	}
 	memcpy(host, h, (size_t)(h_end - h));
@@ -219,16 +275,46 @@ int oauth_cimd_url_check(const char *url, char *host, size_t hostcap, unsigned *
 		return ERR_INVALID;
 	}
 	q = path + strcspn(path, "?");
-	/* draft §3: MUST NOT contain single-dot or double-dot path segments */
-	for (const char *s = path + 1; s <= q;) {
+	/*
+	 * The target goes into our request line and is matched by the
+	 * client's server: only the characters RFC 3986 allows there, and
+	 * well-formed percent-encoding. An encoded "/", "\" or NUL in the
+	 * path is refused: servers that decode before splitting would see
+	 * segments (and dot segments) that we do not.
+	 */
+	for (const char *c = path; *c; c++) {
+		if (*c == '%') {
+			if (!isxdigit((unsigned char)c[1]) || !isxdigit((unsigned char)c[2])) {
+				*why = "the client_id URL has a malformed percent-encoding";
+				return ERR_INVALID;
+			}
+			if (c < q && (strncasecmp(c, "%2f", 3) == 0 ||
+				      strncasecmp(c, "%5c", 3) == 0 || strncmp(c, "%00", 3) == 0)) {
+				*why = "the client_id URL's path has an encoded /, \\ or NUL";
+				return ERR_INVALID;
+			}
+			c += 2;
+		} else if (!uri_char((unsigned char)*c)) {
+			*why = "the client_id URL holds a character that must be percent-encoded "
+			       "(RFC 3986)";
+			return ERR_INVALID;
+		}
+	}
+	/*
+	 * draft §3: MUST NOT contain single-dot or double-dot path segments.
+	 * The query is held to the same rule (split at "/" and "?"): servers
+	 * and proxies that normalize the whole target exist, and a target
+	 * without any "/./" or "/../" is one that nobody rewrites.
+	 */
+	for (const char *s = path + 1;;) {
 		size_t len = strcspn(s, "/?");
 
-		if (s + len > q)
-			len = (size_t)(q - s);
 		if (dot_segment(s, len)) {
 			*why = "the client_id URL must not have . or .. path segments";
 			return ERR_INVALID;
 		}
+		if (s[len] == '\0')
+			break;
 		s += len + 1;
 	}
 	if (strlen(path) >= targetcap) {
@@ -353,6 +439,12 @@ const char *oauth_cimd_addr_blocked(const struct sockaddr *sa, bool allow_privat
 			return NULL;
 		if ((b[0] & 0xfe) == 0xfc)
 			return "a unique local (ULA, fc00::/7) address";
+		/* RFC 8215: NAT64 prefixes for one network's own use; the
+		 * IPv4 address sits split around the u octet, so the whole
+		 * block is refused rather than judged by what it embeds */
+		if (b[0] == 0 && b[1] == 0x64 && b[2] == 0xff && b[3] == 0x9b && b[4] == 0 &&
+		    b[5] == 1)
+			return "a local-use NAT64 (64:ff9b:1::/48) address";
 		if (b[0] == 0xfe && (b[1] & 0xc0) == 0x80)
 			return "a link-local address";
 		if (b[0] == 0xfe && (b[1] & 0xc0) == 0xc0)
@@ -492,54 +584,102 @@ static bool json_ctype(const char *v, size_t n)
 	       strncasecmp(v + t - 5, "+json", 5) == 0;
 }
 
-/*
- * Parses the response in buf[0..len): head, status, headers. Sets *body,
- * *blen, the Cache-Control list in cc and *cl, the Content-Length (stays
- * -1 without one). 0, or -1 with the reason in j->why.
- */
-static int parse_head(struct oauth_cimd_job *j, char *buf, size_t len, const char **body,
-		      size_t *blen, char *cc, size_t cccap, long long *cl)
+/* A reason into the caller's buffer */
+static void whyf(char *why, size_t cap, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+static void whyf(char *why, size_t cap, const char *fmt, ...)
 {
-	char *end = NULL, *line, *next;
-	bool json = false;
+	va_list ap;
+
+	if (cap == 0)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(why, cap, fmt, ap);
+	va_end(ap);
+}
+
+/* RFC 9110 §5.6.2: tchar, what a field name is made of */
+static bool tchar(unsigned char c)
+{
+	return c != '\0' && (isalnum(c) || strchr("!#$%&'*+-.^_`|~", c) != NULL);
+}
+
+#define RFAIL(...)                                                                                 \
+	do {                                                                                       \
+		whyf(why, whycap, __VA_ARGS__);                                                    \
+		goto fail;                                                                         \
+	} while (0)
+
+int oauth_cimd_response_parse(char *buf, size_t len, const char **body, size_t *blen,
+			      unsigned *ttl_s, char *why, size_t whycap)
+{
+	char *end = NULL, *line, *next, cc[512];
+	bool json = false, ctype = false, cc_full = false;
+	long long cl = -1;
+	size_t head;
 	int status;
 
-	for (size_t i = 0; i + 3 < len && i < OAUTH_CIMD_HEAD_MAX; i++)
+	*body = NULL;
+	*blen = 0;
+	*ttl_s = 0;
+	if (whycap > 0)
+		why[0] = '\0';
+	/* the head, its blank line included, is at most OAUTH_CIMD_HEAD_MAX */
+	for (size_t i = 0; i + 4 <= len && i + 4 <= OAUTH_CIMD_HEAD_MAX; i++)
 		if (memcmp(buf + i, "\r\n\r\n", 4) == 0) {
 			end = buf + i;
 			break;
 		}
 	if (end == NULL)
-		FAIL("the server's answer is not HTTP or its headers exceed %d bytes",
-		     OAUTH_CIMD_HEAD_MAX);
+		RFAIL("the server's answer is not HTTP or its headers exceed %d bytes",
+		      OAUTH_CIMD_HEAD_MAX);
+	head = (size_t)(end + 4 - buf);
+	/*
+	 * CR and LF only as CRLF, no NUL or other control characters but HTAB
+	 * (RFC 9110 §5.5 lets a recipient reject them; RFC 9112 §2.2 lets it
+	 * take a bare LF as a line end, which we do not: one reading only).
+	 * end[0..3] is the final CRLFCRLF, so buf[i + 1] is always in bounds.
+	 */
+	for (size_t i = 0; i < (size_t)(end - buf); i++) {
+		unsigned char c = (unsigned char)buf[i];
+
+		if (c == '\r' && buf[i + 1] == '\n') {
+			i++;
+			continue;
+		}
+		if ((c < 0x20 && c != '\t') || c == 0x7f)
+			RFAIL("the server's answer is not HTTP (control characters in its head)");
+	}
 	*end = '\0';
-	if (memchr(buf, '\0', (size_t)(end - buf)) != NULL)
-		FAIL("the server's answer is not HTTP");
+	/* RFC 9112 §4: HTTP-version SP 3DIGIT SP [reason-phrase] */
 	if (strncmp(buf, "HTTP/1.", 7) != 0 || !isdigit((unsigned char)buf[7]) || buf[8] != ' ' ||
 	    !isdigit((unsigned char)buf[9]) || !isdigit((unsigned char)buf[10]) ||
-	    !isdigit((unsigned char)buf[11]))
-		FAIL("the server's answer is not HTTP");
+	    !isdigit((unsigned char)buf[11]) ||
+	    (buf[12] != ' ' && buf[12] != '\r' && buf[12] != '\0'))
+		RFAIL("the server's answer is not HTTP");
 	status = (buf[9] - '0') * 100 + (buf[10] - '0') * 10 + (buf[11] - '0');
 	if (status >= 300 && status < 400)
-		FAIL("the server answered with a redirect (HTTP %d), which is not followed "
-		     "(draft §5)",
-		     status);
+		RFAIL("the server answered with a redirect (HTTP %d), which is not followed "
+		      "(draft §5)",
+		      status);
 	if (status != 200)
-		FAIL("the server answered HTTP %d, not 200", status);
-	*body = end + 4;
-	*blen = len - (size_t)(end + 4 - buf);
+		RFAIL("the server answered HTTP %d, not 200", status);
 	cc[0] = '\0';
 	for (line = strstr(buf, "\r\n"); line; line = next) {
-		char *colon, *v;
+		char *colon, *v, *c;
 		size_t vn;
 
 		line += 2;
 		next = strstr(line, "\r\n");
 		if (next)
 			*next = '\0';
-		colon = strchr(line, ':');
-		if (colon == NULL)
-			continue;
+		/* RFC 9112 §5.1: a token, then the colon with no space before it.
+		 * Obsolete line folding (§5.2) is refused rather than unfolded. */
+		for (c = line; tchar((unsigned char)*c); c++)
+			;
+		if (c == line || *c != ':')
+			RFAIL("the server sent a malformed header line");
+		colon = c;
 		v = colon + 1;
 		while (*v == ' ' || *v == '\t')
 			v++;
@@ -548,50 +688,78 @@ static int parse_head(struct oauth_cimd_job *j, char *buf, size_t len, const cha
 			vn--;
 		*colon = '\0';
 		if (strcasecmp(line, "Content-Type") == 0) {
+			/* a singleton field (RFC 9110 §8.3): two are ambiguous */
+			if (ctype)
+				RFAIL("the server sent Content-Type twice");
+			ctype = true;
 			json = json_ctype(v, vn);
 		} else if (strcasecmp(line, "Content-Length") == 0) {
 			long long x = 0;
 
-			if (vn == 0 || vn > 9 || *cl >= 0)
-				FAIL("the server sent a malformed Content-Length");
+			/* RFC 9110 §8.6: a list or a repeat may be rejected */
+			if (vn == 0 || vn > 9 || cl >= 0)
+				RFAIL("the server sent a malformed Content-Length");
 			for (size_t i = 0; i < vn; i++) {
 				if (!isdigit((unsigned char)v[i]))
-					FAIL("the server sent a malformed Content-Length");
+					RFAIL("the server sent a malformed Content-Length");
 				x = x * 10 + (v[i] - '0');
 			}
-			*cl = x;
+			cl = x;
 		} else if (strcasecmp(line, "Transfer-Encoding") == 0) {
 			if (!(vn == 8 && strncasecmp(v, "identity", 8) == 0))
-				FAIL("the server sent a Transfer-Encoding to an HTTP/1.0 request");
+				RFAIL("the server sent a Transfer-Encoding to an HTTP/1.0 request");
 		} else if (strcasecmp(line, "Cache-Control") == 0) {
 			size_t used = strlen(cc);
 
-			/* repeated fields form one list (RFC 9110 §5.3) */
-			snprintf(cc + used, cccap - used, "%s%.*s", used ? ", " : "", (int)vn, v);
+			/* repeated fields form one list (RFC 9110 §5.3); one
+			 * too long to keep whole is not cut (a cut directive
+			 * could mean something else): fetch again soon */
+			if (used + 2 + vn >= sizeof(cc))
+				cc_full = true;
+			else
+				snprintf(cc + used, sizeof(cc) - used, "%s%.*s", used ? ", " : "",
+					 (int)vn, v);
 		}
 		if (next)
 			next[0] = '\r';
 	}
 	if (!json)
-		FAIL("the document is not served as JSON (Content-Type application/json)");
+		RFAIL("the document is not served as JSON (Content-Type application/json)");
+	*body = buf + head;
+	*blen = len - head;
+	if (*blen > OAUTH_CIMD_DOC_MAX || cl > OAUTH_CIMD_DOC_MAX)
+		RFAIL("the document is larger than %d bytes", OAUTH_CIMD_DOC_MAX);
+	if (cl >= 0 && (size_t)cl > *blen)
+		RFAIL("the document was cut short (%zu of %lld bytes)", *blen, cl);
+	if (cl >= 0 && (size_t)cl < *blen)
+		RFAIL("the server sent more than its Content-Length (%zu, not %lld bytes)", *blen,
+		      cl);
+	*ttl_s = cc_full ? OAUTH_CIMD_TTL_MIN : oauth_cimd_ttl(cc[0] ? cc : NULL);
 	return 0;
 fail:
-	return -1;
+	*body = NULL;
+	*blen = 0;
+	*ttl_s = 0;
+	return ERR_INVALID;
 }
+
+#undef RFAIL
 
 static void fetch(struct oauth_cimd_job *j)
 {
 	struct addrinfo hints, *ai = NULL, *a;
 	const char *blocked = NULL, *body = NULL;
-	char portstr[8], cc[512], *buf = NULL, req[OAUTH_CLIENT_ID_MAX + 512];
+	char portstr[8], *buf = NULL, req[OAUTH_CLIENT_ID_MAX + 512];
+	/* one byte past the largest acceptable response: reading that much
+	 * proves it too large (see oauth_cimd_response_parse) */
 	size_t len = 0, cap = OAUTH_CIMD_HEAD_MAX + OAUTH_CIMD_DOC_MAX + 1, blen = 0;
+	unsigned ttl = 0;
 	struct in_addr a4;
 	struct in6_addr a6;
 	bool literal =
 	    inet_pton(AF_INET, j->host, &a4) == 1 || inet_pton(AF_INET6, j->host, &a6) == 1;
 	SSL *ssl = NULL;
 	int fd = -1, rc, n = 0, reqlen;
-	long long cl = -1;
 	long vr;
 
 	j->res.status = ERR_INVALID;
@@ -681,13 +849,8 @@ static void fetch(struct oauth_cimd_job *j)
 			break;
 		len += (size_t)n;
 	}
-	buf[len] = '\0';
-	if (parse_head(j, buf, len, &body, &blen, cc, sizeof(cc), &cl) != 0)
+	if (oauth_cimd_response_parse(buf, len, &body, &blen, &ttl, j->why, sizeof(j->why)) != 0)
 		goto fail;
-	if (blen > OAUTH_CIMD_DOC_MAX || len == cap || cl > OAUTH_CIMD_DOC_MAX)
-		FAIL("the document is larger than %d bytes", OAUTH_CIMD_DOC_MAX);
-	if (cl >= 0 && (size_t)cl != blen)
-		FAIL("the document was cut short (%zu of %lld bytes)", blen, cl);
 	{
 		const char *why = NULL;
 
@@ -698,7 +861,7 @@ static void fetch(struct oauth_cimd_job *j)
 			goto fail;
 		}
 	}
-	j->res.ttl_s = oauth_cimd_ttl(cc[0] ? cc : NULL);
+	j->res.ttl_s = ttl;
 	j->res.why = NULL;
 	goto out;
 timeout:

@@ -39,13 +39,18 @@ struct cJSON;
 #define OAUTH_CIMD_HEAD_MAX   8192 /* bytes of response status line and headers */
 
 /*
- * Checks a Client Identifier URL (draft §3): https scheme, a host, an
- * optional numeric port, a non-empty path without "." or ".." segments
- * (also percent-encoded), no userinfo, no fragment, printable ASCII only,
- * at most OAUTH_CLIENT_ID_MAX bytes. A query is allowed (the draft says
- * SHOULD NOT, not MUST NOT). On success writes the host (without brackets
- * for IPv6) to host, the port to *port and the request target (path and
- * query) to target. 0 or ERR_INVALID with *why a sentence (static).
+ * Checks a Client Identifier URL (draft §3): https scheme, a host (DNS
+ * labels of 1 to 63 letters, digits and hyphens, an IPv4 address in
+ * dotted-quad form only, or a bracketed IPv6 literal), an optional
+ * numeric port 1-65535, a non-empty path, no userinfo, no fragment,
+ * printable ASCII only, at most OAUTH_CLIENT_ID_MAX bytes. Path and query
+ * hold only the characters RFC 3986 allows there, well-formed
+ * percent-encoding, no "." or ".." segment (also percent-encoded; the
+ * query split at "/" and "?" included) and no encoded "/", "\" or NUL in
+ * the path. A query is allowed (the draft says SHOULD NOT, not MUST NOT).
+ * On success writes the host (without brackets for IPv6) to host, the
+ * port to *port and the request target (path and query) to target. 0 or
+ * ERR_INVALID with *why a sentence (static).
  */
 int oauth_cimd_url_check(const char *url, char *host, size_t hostcap, unsigned *port, char *target,
 			 size_t targetcap, const char **why);
@@ -65,11 +70,33 @@ bool oauth_cimd_is_url(const char *client_id);
 unsigned oauth_cimd_ttl(const char *cache_control);
 
 /*
+ * Parses the whole answer to the document request, as read off the
+ * connection (HTTP/1.0, so it ends with the connection): buf[0..len), no
+ * NUL needed, modified (the head is cut into strings). The fetch reads at
+ * most OAUTH_CIMD_HEAD_MAX + OAUTH_CIMD_DOC_MAX + 1 bytes and hands them
+ * here, so this is the one place that judges what the server sent.
+ * Accepts only: a head of at most OAUTH_CIMD_HEAD_MAX bytes (blank line
+ * included) with CR and LF only as CRLF and no control characters but
+ * HTAB; status 200 (3xx named as a redirect, draft §5); well-formed
+ * header lines (no obsolete folding); one Content-Type, application/json
+ * or application/<x>+json (draft §4); at most one Content-Length, equal
+ * to the body's length; no Transfer-Encoding but identity; a body of at
+ * most OAUTH_CIMD_DOC_MAX bytes (§8.7). On 0, *body and *blen give the
+ * body (inside buf) and *ttl_s the cache lifetime from every
+ * Cache-Control field together (oauth_cimd_ttl; OAUTH_CIMD_TTL_MIN when
+ * they do not fit 511 bytes). ERR_INVALID with a sentence in
+ * why[0..whycap) otherwise (*body NULL, *blen and *ttl_s 0).
+ */
+int oauth_cimd_response_parse(char *buf, size_t len, const char **body, size_t *blen,
+			      unsigned *ttl_s, char *why, size_t whycap);
+
+/*
  * NULL when sa (AF_INET or AF_INET6) may be fetched from, else why not:
  * unspecified, loopback, RFC 1918 private, CGNAT (100.64/10), link-local,
  * multicast, broadcast and reserved IPv4 ranges (RFC 6890), IPv6 loopback,
  * unspecified, ULA (fc00::/7), link-local, site-local, multicast,
- * documentation, and the IPv4 forms inside IPv6 (v4-mapped, v4-compatible,
+ * documentation, local-use NAT64 (64:ff9b:1::/48, RFC 8215), and the IPv4
+ * forms inside IPv6 (v4-mapped, v4-compatible,
  * NAT64 64:ff9b::/96, 6to4 2002::/16) judged by their IPv4 address.
  * allow_private lets every unicast address through (loopback and private
  * included; multicast and unspecified stay refused).

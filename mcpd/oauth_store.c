@@ -516,6 +516,78 @@ int oauth_client_get(sqlite3 *db, const char *client_id, struct oauth_client *ou
 
 /* ---- client metadata documents ---- */
 
+/*
+ * RFC 8259 §8.1: JSON text exchanged between systems MUST be UTF-8, and
+ * §7: control characters inside strings MUST be escaped. cJSON checks
+ * neither, and it ends a string at a NUL, raw or escaped: a client_id of
+ * "https://a.example/c\u0000junk" would compare equal to the URL it was
+ * fetched from while the document says otherwise. So the raw text is
+ * checked first: well-formed UTF-8 (no overlong forms, no surrogates,
+ * nothing past U+10FFFF), no control bytes but whitespace between tokens,
+ * none at all inside strings, and no \u0000.
+ */
+static bool cimd_text_ok(const unsigned char *s, size_t n)
+{
+	bool in_str = false;
+
+	for (size_t i = 0; i < n;) {
+		unsigned char c = s[i];
+		size_t more;
+		unsigned char lo = 0x80, hi = 0xbf;
+
+		if (c < 0x80) {
+			if (c < 0x20 && (in_str || (c != '\t' && c != '\n' && c != '\r')))
+				return false;
+			if (c == '"') {
+				in_str = !in_str;
+			} else if (in_str && c == '\\') {
+				if (i + 1 >= n)
+					return false;
+				if (s[i + 1] == 'u' && n - i >= 6 &&
+				    memcmp(s + i + 2, "0000", 4) == 0)
+					return false;
+				i++; /* the escaped character: a \" does not end the string */
+			}
+			i++;
+			continue;
+		}
+		if (c >= 0xc2 && c <= 0xdf)
+			more = 1;
+		else if (c >= 0xe0 && c <= 0xef)
+			more = 2;
+		else if (c >= 0xf0 && c <= 0xf4)
+			more = 3;
+		else
+			return false;
+		if (c == 0xe0)
+			lo = 0xa0; /* overlong */
+		else if (c == 0xed)
+			hi = 0x9f; /* UTF-16 surrogates */
+		else if (c == 0xf0)
+			lo = 0x90; /* overlong */
+		else if (c == 0xf4)
+			hi = 0x8f; /* past U+10FFFF */
+		if (n - i <= more || s[i + 1] < lo || s[i + 1] > hi)
+			return false;
+		for (size_t k = 2; k <= more; k++)
+			if (s[i + k] < 0x80 || s[i + k] > 0xbf)
+				return false;
+		i += more + 1;
+	}
+	return true;
+}
+
+/* RFC 8259 §4: with a name twice, which member counts is up to the
+ * parser; cJSON takes the first, others the last. One reading only. */
+static bool cimd_names_unique(const cJSON *obj)
+{
+	for (const cJSON *a = obj->child; a; a = a->next)
+		for (const cJSON *b = a->next; b; b = b->next)
+			if (strcmp(a->string, b->string) == 0)
+				return false;
+	return true;
+}
+
 int oauth_cimd_doc_check(const char *url, const char *body, size_t len, const char *redirect_uri,
 			 cJSON **out, const char **why)
 {
@@ -525,7 +597,7 @@ int oauth_cimd_doc_check(const char *url, const char *body, size_t len, const ch
 					   "scope",	  "tos_uri",	     "policy_uri",
 					   "software_id", "software_version"};
 	const cJSON *cid, *uris, *e, *gt, *rt, *method;
-	const char *scope;
+	const char *scope, *rest = NULL;
 	cJSON *doc = NULL, *r = NULL;
 	bool bad = false;
 
@@ -537,9 +609,25 @@ int oauth_cimd_doc_check(const char *url, const char *body, size_t len, const ch
 		*why = "the document is larger than 5120 bytes";
 		return ERR_INVALID;
 	}
-	doc = cJSON_ParseWithLength(body, len);
+	if (!cimd_text_ok((const unsigned char *)body, len)) {
+		*why = "the document is not UTF-8 JSON text (RFC 8259 §8.1): bad UTF-8, a control "
+		       "character or a NUL";
+		return ERR_INVALID;
+	}
+	doc = cJSON_ParseWithLengthOpts(body, len, &rest, false);
 	if (!cJSON_IsObject(doc)) {
 		*why = "the document is not a JSON object";
+		goto bad;
+	}
+	/* cJSON stops after the first value; RFC 8259 §2 allows only
+	 * whitespace after it (no second object another parser might take) */
+	for (; rest < body + len; rest++)
+		if (*rest != ' ' && *rest != '\t' && *rest != '\n' && *rest != '\r') {
+			*why = "the document has more after its JSON object";
+			goto bad;
+		}
+	if (!cimd_names_unique(doc)) {
+		*why = "the document names a member twice (RFC 8259 §4)";
 		goto bad;
 	}
 	cid = cJSON_GetObjectItemCaseSensitive(doc, "client_id");

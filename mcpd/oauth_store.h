@@ -219,7 +219,10 @@ int oauth_approval_take(struct sqlite3 *db, const char *code, time_t now, bool *
 /*
  * Checks a client metadata document (draft-ietf-oauth-client-id-metadata-
  * document §4) fetched from url: at most OAUTH_CIMD_DOC_MAX bytes of a
- * JSON object (len bytes at body, no NUL needed); client_id equal to url
+ * JSON object (len bytes at body, no NUL needed) in well-formed UTF-8,
+ * with no control character inside a string, no \u0000, no member named
+ * twice and nothing but whitespace after it (RFC 8259 §2, §4, §7, §8.1:
+ * so every JSON parser reads it as we do); client_id equal to url
  * (simple string comparison, §4 and RFC 3986 §6.2.1); redirect_uris 1 to
  * OAUTH_MAX_REDIRECTS URIs acceptable at registration, with redirect_uri
  * (when not NULL) among them exactly (§4.2); no client_secret or
