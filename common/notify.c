@@ -10,8 +10,10 @@
  * reply to an earlier try is common, and the question check keeps a reply
  * for another zone from confirming this one.
  *
- * The blocking helpers exist for tools that ask dnsd once (get_zone's
- * served serial, dns_lookup, delete_zone's NOTIFY). Each has a hard
+ * The blocking helpers exist for callers without an event loop (the
+ * offline CLI, delete_zone's and set_zone_transfer's NOTIFY); the read
+ * tools ask on mcpd's loop instead (mcpd/dnsask.c, same matching rules).
+ * Each has a hard
  * deadline measured on CLOCK_MONOTONIC, so a silent or hostile server
  * costs at most timeout_ms.
  */
@@ -178,7 +180,7 @@ static long long now_ms(void)
 	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static uint16_t random_id(void)
+uint16_t notify_random_id(void)
 {
 	uint16_t id = 0;
 
@@ -373,7 +375,7 @@ int notify_query_sync(const char *addr, const uint8_t *qname, uint16_t qtype, in
 	uint8_t q[DNS_UDP_MINSIZE];
 	long long deadline = now_ms() + (timeout_ms > 0 ? timeout_ms : 1);
 	struct msg_header h;
-	uint16_t id = random_id();
+	uint16_t id = notify_random_id();
 	int n, r;
 
 	if (used_tcp)
@@ -388,7 +390,7 @@ int notify_query_sync(const char *addr, const uint8_t *qname, uint16_t qtype, in
 		return r;
 	if (msg_parse_header(resp, (size_t)r, &h) == 0 && (h.flags & DNS_FLAG_TC)) {
 		/* RFC 7766 §5: a truncated answer is retried over TCP. */
-		id = random_id();
+		id = notify_random_id();
 		if ((n = notify_build_query(q, sizeof(q), id, qname, qtype, 0)) < 0)
 			return n;
 		r = tcp_exchange(&ss, sslen, q, (size_t)n, id, qname, qtype, deadline, resp, cap);
@@ -407,7 +409,7 @@ int notify_send_sync(const char *addr, const uint8_t *zone, int timeout_ms)
 	unsigned sslen;
 	uint8_t q[DNS_UDP_MINSIZE], resp[DNS_UDP_MINSIZE];
 	long long deadline = now_ms() + (timeout_ms > 0 ? timeout_ms : 1);
-	uint16_t id = random_id();
+	uint16_t id = notify_random_id();
 	int n, r;
 
 	if (conf_parse_addr(addr, 53, &ss, &sslen) != 0)
@@ -428,7 +430,7 @@ int notify_send_sync_tsig(const char *addr, const uint8_t *zone, int timeout_ms,
 	unsigned sslen;
 	uint8_t q[DNS_EDNS_OUR_SIZE], resp[DNS_EDNS_OUR_SIZE];
 	long long deadline = now_ms() + (timeout_ms > 0 ? timeout_ms : 1);
-	uint16_t id = random_id();
+	uint16_t id = notify_random_id();
 	struct tsig_ctx ctx;
 	int n, r;
 

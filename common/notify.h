@@ -69,6 +69,10 @@ bool notify_sockaddr_equal(const struct sockaddr *a, const struct sockaddr *b);
  */
 int notify_reply_soa_serial(const uint8_t *pkt, size_t len, const uint8_t *zone, uint32_t *serial);
 
+/* A DNS message ID from getrandom(2) (RFC 5452 §9.2: IDs must not be
+ * guessable), or clock-derived if that fails. */
+uint16_t notify_random_id(void);
+
 /*
  * Blocking query for tools: sends qname/qtype to addr ("127.0.0.1:5353",
  * "[::1]:53") over UDP with EDNS (payload DNS_EDNS_OUR_SIZE), waits for the

@@ -2,10 +2,17 @@
  * mcp.c: JSON-RPC 2.0 framing and the MCP methods (mcp.h).
  *
  * One POST body becomes one struct mcp_call. Each request in it produces a
- * response object, at once or, for a write that waits for dnsd, later from
- * a live_confirm callback. The call counts what is outstanding (refs) and
- * answers through its callback when the count drops to zero, so a callback
- * that fires synchronously cannot free the call under our feet.
+ * response object, at once or later: a write waits for dnsd to serve its
+ * serial (a live_confirm callback), and a read tool that asks DNS servers
+ * (dns_lookup, get_zone, zone_status) leaves its questions in its result;
+ * they are asked in parallel on the event base (dnsask.h) while the loop
+ * serves everyone else, and the tool's finish function builds the result
+ * from the answers. Both kinds are a struct live_wait on m->waits. The
+ * call counts what is outstanding (refs) and answers through its callback
+ * when the count drops to zero, so a callback that fires synchronously
+ * cannot free the call under our feet. A client that goes away
+ * (mcp_call_detach) or cancels (notifications/cancelled) stops the DNS
+ * questions at once; a committed write's wait runs to its end.
  */
 #include <cjson/cJSON.h>
 #include <ctype.h>
@@ -17,6 +24,7 @@
 #include <string.h>
 
 #include "auth.h"
+#include "dnsask.h"
 #include "err.h"
 #include "log.h"
 #include "mcp.h"
@@ -53,7 +61,7 @@ struct mcp_call {
 	struct mcp_server *m;
 	mcp_reply_cb cb;
 	void *arg;
-	int refs;		    /* 1 while mcp_handle runs, +1 per waiting write */
+	int refs;		    /* 1 while mcp_handle runs, +1 per live_wait */
 	bool batch;		    /* body was an array (2025-03-26) */
 	bool detached;		    /* the HTTP request is gone */
 	cJSON *single;		    /* the response to a single message */
@@ -66,10 +74,13 @@ struct mcp_call {
 	char method[48];	    /* the modern request's method (decoration) */
 	char session_id[SESSION_ID_LEN + 1];
 	const struct auth_identity *who; /* valid while mcp_handle runs only */
+	char actor[128];		 /* who->name, for answers that come later */
 };
 
-/* A committed write waiting for dnsd to serve its serial. Freed by the
- * live callback (which always comes once live_confirm returned 0). */
+/* A committed write waiting for dnsd to serve its serial, freed by the
+ * live callback (which always comes once live_confirm returned 0); or
+ * (dns) a read tool waiting for the answers to its DNS questions, freed by
+ * the ask's callback, or at once when the questions are cancelled. */
 struct live_wait {
 	struct mcp_server *m;
 	struct mcp_call *call; /* NULL once the element is answered */
@@ -80,6 +91,10 @@ struct live_wait {
 	char session_id[SESSION_ID_LEN + 1];
 	char zone[256];
 	uint32_t serial;
+	bool dns;		  /* waits for DNS answers, not for a serial */
+	const struct tool_def *d; /* dns: the tool */
+	struct tool_result res;	  /* dns: the result until its questions are answered */
+	struct dnsask *ask;	  /* dns: the questions in flight (NULL: none) */
 	struct live_wait *next, *prev;
 };
 
@@ -678,14 +693,42 @@ size_t mcp_waiting(const struct mcp_server *m)
 	size_t n = 0;
 
 	for (const struct live_wait *w = m->waits; w; w = w->next)
+		n += !w->dns;
+	return n;
+}
+
+size_t mcp_pending(const struct mcp_server *m)
+{
+	size_t n = 0;
+
+	for (const struct live_wait *w = m->waits; w; w = w->next)
 		n++;
 	return n;
 }
 
+static void wait_unlink(struct live_wait *w);
+static void wait_free(struct live_wait *w);
+
 void mcp_call_detach(struct mcp_call *c)
 {
-	if (c)
-		c->detached = true;
+	struct live_wait *w, *next;
+
+	if (c == NULL)
+		return;
+	c->detached = true;
+	/* nobody reads the answers now: stop the questions and free their
+	 * sockets (a write's wait has nothing to free early) */
+	c->refs++;
+	for (w = c->m->waits; w; w = next) {
+		next = w->next;
+		if (!w->dns || w->call != c)
+			continue;
+		w->call = NULL;
+		wait_unlink(w);
+		wait_free(w);
+		call_unref(c);
+	}
+	call_unref(c);
 }
 
 /* A transport-level error for the whole body (single message or batch). */
@@ -748,6 +791,13 @@ static void wait_unlink(struct live_wait *w)
 
 static void wait_free(struct live_wait *w)
 {
+	if (w->ask) {
+		struct mcp_server *m = w->m;
+
+		(m && m->o.ask_cancel ? m->o.ask_cancel : dnsask_cancel)(w->ask);
+		w->ask = NULL;
+	}
+	tool_result_clear(&w->res);
 	cJSON_Delete(w->id);
 	cJSON_Delete(w->structured);
 	free(w->text);
@@ -808,7 +858,13 @@ static void live_done(void *arg, bool live, const char *why)
 	wait_free(w);
 }
 
-/* Runs tool d. Returns the response, or NULL when it waits for dnsd. */
+static cJSON *tool_settle(struct mcp_call *c, int slot, const char *session_id,
+			  const struct tool_def *d, const cJSON *id, struct tool_result *res);
+static cJSON *tool_ask_start(struct mcp_call *c, int slot, struct session *s,
+			     const struct tool_def *d, const cJSON *id, struct tool_result *res);
+
+/* Runs tool d. Returns the response, or NULL when it waits for dnsd or
+ * for DNS answers. */
 static cJSON *tools_call(struct mcp_call *c, int slot, struct session *s, const cJSON *id,
 			 const cJSON *params)
 {
@@ -818,7 +874,7 @@ static cJSON *tools_call(struct mcp_call *c, int slot, struct session *s, const 
 	const cJSON *args = cJSON_GetObjectItemCaseSensitive(params, "arguments");
 	const cJSON *zone;
 	const struct tool_def *d = NULL;
-	cJSON *empty = NULL, *resp;
+	cJSON *empty = NULL;
 	struct tool_ctx ctx;
 	struct tool_result res;
 	char lb[130];
@@ -869,43 +925,65 @@ static cJSON *tools_call(struct mcp_call *c, int slot, struct session *s, const 
 	ctx.can_write = who->can_write;
 	ctx.zone_globs = who->zones;
 	ctx.dnsd_addr = m->o.dnsd_addr;
+	/* with a loop to ask on, DNS questions do not block it */
+	ctx.defer_dns = m->o.base != NULL || m->o.ask != NULL;
 	memset(&res, 0, sizeof(res));
 	d->handler(&ctx, args, &res);
 	cJSON_Delete(empty);
-	log_info("tools/call %s by %s: %s%s%s", d->name, who->name, res.is_error ? "error: " : "ok",
-		 res.is_error && res.text ? logsafe(res.text, lb, sizeof(lb)) : "",
-		 res.wait_live && !res.is_error ? " (committed)" : "");
+	if (res.finish != NULL && !res.is_error)
+		return tool_ask_start(c, slot, s, d, id, &res);
+	return tool_settle(c, slot, s ? s->id : NULL, d, id, &res);
+}
 
-	if (res.structured && !cJSON_IsObject(res.structured)) {
+/*
+ * The part of tools/call after the handler, once the result is final (at
+ * once, or when its DNS questions were answered): checks it, tells
+ * sessions about a change, and answers or starts the live wait. Takes
+ * what res holds. Returns the response, or NULL when it waits for dnsd.
+ */
+static cJSON *tool_settle(struct mcp_call *c, int slot, const char *session_id,
+			  const struct tool_def *d, const cJSON *id, struct tool_result *res)
+{
+	struct mcp_server *m = c->m;
+	const struct auth_identity *who = c->who;
+	const char *actor = who ? who->name : c->actor;
+	cJSON *resp;
+	char lb[130];
+
+	log_info("tools/call %s by %s: %s%s%s", d->name, actor, res->is_error ? "error: " : "ok",
+		 res->is_error && res->text ? logsafe(res->text, lb, sizeof(lb)) : "",
+		 res->wait_live && !res->is_error ? " (committed)" : "");
+
+	if (res->structured && !cJSON_IsObject(res->structured)) {
 		/* structuredContent must be an object (MCP 2025-06-18) */
 		log_warnx("tool %s returned a non-object structuredContent", d->name);
-		tool_result_clear(&res);
+		tool_result_clear(res);
 		return rpc_error(id, RPC_INTERNAL_ERROR, "tool returned malformed output");
 	}
-	if (!d->read_only && !res.is_error)
-		mcp_zone_changed(m, res.wait_live ? res.zone : NULL);
+	if (!d->read_only && !res->is_error)
+		mcp_zone_changed(m, res->wait_live ? res->zone : NULL);
 
-	if (res.wait_live && !res.is_error) {
+	if (res->wait_live && !res->is_error) {
 		struct live_wait *w = calloc(1, sizeof(*w));
 		mcp_live_fn fn = m->o.live ? m->o.live : live_confirm;
 
 		if (w == NULL) {
-			tool_result_clear(&res);
+			tool_result_clear(res);
 			return rpc_error(id, RPC_INTERNAL_ERROR, "out of memory");
 		}
 		w->m = m;
 		w->call = c;
 		w->slot = slot;
 		w->id = cJSON_Duplicate(id, 1);
-		w->structured = res.structured;
-		w->text = res.text;
-		res.structured = NULL;
-		res.text = NULL;
-		snprintf(w->zone, sizeof(w->zone), "%s", res.zone);
-		w->serial = res.serial;
-		if (s)
-			memcpy(w->session_id, s->id, sizeof(w->session_id));
-		tool_result_clear(&res);
+		w->structured = res->structured;
+		w->text = res->text;
+		res->structured = NULL;
+		res->text = NULL;
+		snprintf(w->zone, sizeof(w->zone), "%s", res->zone);
+		w->serial = res->serial;
+		if (session_id)
+			memcpy(w->session_id, session_id, sizeof(w->session_id));
+		tool_result_clear(res);
 		w->next = m->waits;
 		if (m->waits)
 			m->waits->prev = w;
@@ -921,10 +999,81 @@ static cJSON *tools_call(struct mcp_call *c, int slot, struct session *s, const 
 		}
 		return NULL;
 	}
-	resp = rpc_result(id, call_result(res.structured, res.text, res.is_error));
-	res.structured = NULL;
-	tool_result_clear(&res);
+	resp = rpc_result(id, call_result(res->structured, res->text, res->is_error));
+	res->structured = NULL;
+	tool_result_clear(res);
 	return resp;
+}
+
+/* The DNS questions of w have their outcomes (or were cancelled: rc):
+ * finish the tool's result and answer its request. Frees w. */
+static void dns_answer(struct live_wait *w, int rc)
+{
+	struct mcp_call *c = w->call;
+	cJSON *resp;
+
+	w->ask = NULL;
+	wait_unlink(w);
+	if (c == NULL) {
+		wait_free(w);
+		return;
+	}
+	w->call = NULL;
+	tool_result_finish(&w->res, rc);
+	resp =
+	    tool_settle(c, w->slot, w->session_id[0] ? w->session_id : NULL, w->d, w->id, &w->res);
+	if (resp)
+		call_put(c, w->slot, resp);
+	wait_free(w);
+	call_unref(c);
+}
+
+static void dns_done(void *arg)
+{
+	dns_answer(arg, 0);
+}
+
+/* Parks the result of tool d until its DNS questions are answered, and
+ * starts them. Takes what res holds. Returns NULL (the answer comes from
+ * the loop), or a response when nothing could be started. */
+static cJSON *tool_ask_start(struct mcp_call *c, int slot, struct session *s,
+			     const struct tool_def *d, const cJSON *id, struct tool_result *res)
+{
+	struct mcp_server *m = c->m;
+	struct live_wait *w = calloc(1, sizeof(*w));
+	mcp_ask_fn fn = m->o.ask ? m->o.ask : dnsask_start;
+	int r;
+
+	if (w == NULL) {
+		tool_result_clear(res);
+		return rpc_error(id, RPC_INTERNAL_ERROR, "out of memory");
+	}
+	w->m = m;
+	w->call = c;
+	w->slot = slot;
+	w->dns = true;
+	w->d = d;
+	w->id = cJSON_Duplicate(id, 1);
+	w->res = *res;
+	memset(res, 0, sizeof(*res));
+	if (s)
+		memcpy(w->session_id, s->id, sizeof(w->session_id));
+	w->next = m->waits;
+	if (m->waits)
+		m->waits->prev = w;
+	m->waits = w;
+	c->refs++;
+	/* the identity is borrowed for mcp_handle only; the log line of a
+	 * later answer needs the name */
+	snprintf(c->actor, sizeof(c->actor), "%s", c->who->name);
+	r = fn(m->o.base, w->res.asks, w->res.n_asks, dns_done, w, &w->ask);
+	if (r != 0) {
+		/* no callback will come: the questions fail as a whole */
+		log_warnx("tools/call %s: cannot ask its DNS questions: %s", d->name, err_str(r));
+		w->ask = NULL;
+		dns_answer(w, r);
+	}
+	return NULL;
 }
 
 /* ---- other methods ---- */
@@ -1269,12 +1418,21 @@ static cJSON *prompts_get_rpc(const cJSON *id, const cJSON *params)
 	return rpc_result(id, out);
 }
 
-/* Cancels the live wait of request rid in session s, if any: the client
- * gave up on the answer (MCP "Cancellation"). The change is committed. */
+/* Cancels the wait of request rid in session s, if any: the client gave
+ * up on the answer (MCP "Cancellation"). A write is committed and says so;
+ * a read stops its DNS questions and answers with what came in (the
+ * others count as unanswered). */
 static void cancel_request(struct mcp_server *m, struct session *s, const cJSON *rid)
 {
 	for (struct live_wait *w = m->waits; w; w = w->next) {
 		if (w->call && strcmp(w->session_id, s->id) == 0 && ids_equal(w->id, rid)) {
+			if (w->dns) {
+				if (w->ask)
+					(m->o.ask_cancel ? m->o.ask_cancel : dnsask_cancel)(w->ask);
+				w->ask = NULL;
+				dns_answer(w, 0);
+				return;
+			}
 			wait_answer(w, false,
 				    "the client cancelled the wait; the change is committed");
 			return; /* freed by its live callback */

@@ -47,6 +47,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "dnsask.h"
 #include "live.h"
 #include "session.h"
 
@@ -101,6 +102,12 @@ struct cJSON;
 typedef int (*mcp_live_fn)(struct event_base *base, const char *dnsd_addr, const char *zone,
 			   uint32_t serial, int timeout_ms, live_done_cb cb, void *arg);
 
+/* Starts the DNS questions a read tool left in its result (dnsask_start's
+ * contract: cb once, from the loop, unless cancelled with the paired
+ * cancel function). */
+typedef int (*mcp_ask_fn)(struct event_base *base, struct dnsask_q *qs, size_t n, dnsask_done_cb cb,
+			  void *arg, struct dnsask **out);
+
 /* Delivers one server notification (JSON text) to session s, on one of its
  * GET streams. Returns 0 when sent, negative when s has no stream. */
 typedef int (*mcp_notify_fn)(void *arg, struct session *s, const char *json);
@@ -111,9 +118,11 @@ struct mcp_options {
 	const char *dnsd_addr;	      /* "127.0.0.1:5353" (borrowed) */
 	const struct tool_def *tools; /* the tool table (borrowed) */
 	size_t n_tools;
-	struct session_table *sessions; /* borrowed */
-	mcp_live_fn live;		/* NULL: live_confirm */
-	mcp_notify_fn notify;		/* NULL: notifications dropped */
+	struct session_table *sessions;	      /* borrowed */
+	mcp_live_fn live;		      /* NULL: live_confirm */
+	mcp_ask_fn ask;			      /* NULL: dnsask_start */
+	void (*ask_cancel)(struct dnsask *a); /* NULL: dnsask_cancel */
+	mcp_notify_fn notify;		      /* NULL: notifications dropped */
 	void *notify_arg;
 	uint64_t (*now_ms)(void); /* NULL: session_now_ms */
 	size_t tools_page;	  /* 0: MCP_TOOLS_PAGE */
@@ -132,8 +141,9 @@ struct mcp_server;
  */
 struct mcp_server *mcp_server_new(const struct mcp_options *o, char *err, size_t errcap);
 
-/* Frees the server. Writes still waiting for dnsd are dropped: their reply
- * callbacks are not called. NULL is fine. */
+/* Frees the server. Writes still waiting for dnsd are dropped, reads
+ * waiting for DNS answers cancelled: their reply callbacks are not called.
+ * NULL is fine. */
 void mcp_server_free(struct mcp_server *m);
 
 struct mcp_request {
@@ -170,9 +180,13 @@ struct mcp_call;
 /*
  * Handles one POST body. When the answer is ready at once, cb is called
  * before mcp_handle returns and the result is NULL. Otherwise (a write
- * waiting for dnsd to serve its serial) the result is a handle and cb comes
- * later from the event loop; call mcp_call_detach(handle) if the HTTP
- * request goes away first, and never after cb ran.
+ * waiting for dnsd to serve its serial, or a read tool - dns_lookup,
+ * get_zone, zone_status - waiting for DNS answers, asked on the event base
+ * so other clients are served meanwhile) the result is a handle and cb
+ * comes later from the event loop; call mcp_call_detach(handle) if the
+ * HTTP request goes away first, and never after cb ran. Without an event
+ * base (o.base NULL and no o.ask) reads ask their questions before
+ * answering, blocking.
  */
 struct mcp_call *mcp_handle(struct mcp_server *m, const struct mcp_request *req, mcp_reply_cb cb,
 			    void *arg);
@@ -181,11 +195,16 @@ struct mcp_call *mcp_handle(struct mcp_server *m, const struct mcp_request *req,
 struct mcp_call *mcp_handle_headers(struct mcp_server *m, const struct mcp_request *req,
 				    const struct mcp_headers *h, mcp_reply_cb cb, void *arg);
 
-/* The client is gone: cb will not be called; the work finishes unseen. */
+/* The client is gone: cb will not be called; a committed write's wait
+ * finishes unseen, DNS questions of reads are stopped at once. */
 void mcp_call_detach(struct mcp_call *c);
 
 /* Writes waiting for dnsd right now (a clean stop lets them finish). */
 size_t mcp_waiting(const struct mcp_server *m);
+
+/* Everything waiting: writes waiting for dnsd plus reads waiting for DNS
+ * answers (tests run the loop until it is 0). */
+size_t mcp_pending(const struct mcp_server *m);
 
 /* True when v is a legacy (initialize-era) protocol version we speak. */
 bool mcp_version_supported(const char *v);

@@ -21,6 +21,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dnsask.h"
+#include "err.h"
 #include "rdata.h"
 #include "store.h"
 #include "tools.h"
@@ -427,11 +429,83 @@ bool tool_zone_allowed(const char *globs, const char *zone)
 	return false;
 }
 
+/* Frees the questions and the finish state of res (not the result). */
+static void asks_free(struct tool_result *res)
+{
+	for (size_t i = 0; res->asks && i < res->n_asks; i++)
+		dnsask_q_clear(&res->asks[i]);
+	free(res->asks);
+	if (res->finish_state)
+		(res->finish_free ? res->finish_free : free)(res->finish_state);
+	res->asks = NULL;
+	res->n_asks = 0;
+	res->finish = NULL;
+	res->finish_state = NULL;
+	res->finish_free = NULL;
+}
+
 void tool_result_clear(struct tool_result *res)
 {
+	asks_free(res);
 	cJSON_Delete(res->structured);
 	free(res->text);
 	memset(res, 0, sizeof(*res));
+}
+
+void tool_result_finish(struct tool_result *res, int rc)
+{
+	if (res->finish == NULL)
+		return;
+	if (rc < 0)
+		for (size_t i = 0; i < res->n_asks; i++) {
+			dnsask_q_clear(&res->asks[i]);
+			res->asks[i].rc = rc;
+		}
+	res->finish(res, res->asks, res->n_asks, res->finish_state);
+	asks_free(res);
+}
+
+void tool_result_complete(struct tool_result *res)
+{
+	if (res->finish == NULL)
+		return;
+	tool_result_finish(res, dnsask_run(res->asks, res->n_asks));
+}
+
+void tool_ask_q(struct dnsask_q *q, const char *addr, const uint8_t *qname, uint16_t qtype,
+		int timeout_ms)
+{
+	memset(q, 0, sizeof(*q));
+	/* an address too long for the question cannot be a valid one:
+	 * leave it empty, so the question fails as ERR_SYNTAX */
+	if (addr && strlen(addr) < sizeof(q->addr))
+		memcpy(q->addr, addr, strlen(addr) + 1);
+	memcpy(q->qname, qname, dname_len(qname));
+	q->qtype = qtype;
+	q->timeout_ms = timeout_ms;
+	q->rc = ERR_TIMEOUT;
+}
+
+void tool_ask(struct tool_ctx *ctx, struct tool_result *res, struct dnsask_q *qs, size_t n,
+	      tool_finish_fn finish, void *state, void (*state_free)(void *))
+{
+	asks_free(res);
+	if ((qs == NULL && n > 0) || n > DNSASK_MAX) {
+		free(qs);
+		if (state)
+			(state_free ? state_free : free)(state);
+		cJSON_Delete(res->structured);
+		res->structured = NULL;
+		tool_error(res, "out of memory");
+		return;
+	}
+	res->asks = qs;
+	res->n_asks = n;
+	res->finish = finish;
+	res->finish_state = state;
+	res->finish_free = state_free;
+	if (!ctx->defer_dns)
+		tool_result_complete(res);
 }
 
 /* ------------------------------------------------------------------ */

@@ -13,6 +13,7 @@
 
 struct sqlite3;
 struct cJSON;
+struct dnsask_q;
 
 struct tool_ctx {
 	struct sqlite3 *db; /* read-write connection, owned by the server */
@@ -20,7 +21,17 @@ struct tool_ctx {
 	bool can_write;	    /* token scope is write */
 	const char *zone_globs; /* comma-separated globs the token may touch ("*" = all) */
 	const char *dnsd_addr;	/* "127.0.0.1:5353": where dns_lookup and get_zone ask */
+	bool defer_dns;		/* set by mcp.c: a handler leaves its DNS questions in the result
+				   (tool_ask) for the transport to ask on its event loop; clear
+				   (direct callers): they are asked before the handler returns */
 };
+
+struct tool_result;
+
+/* Completes a result whose DNS questions have their outcomes (dnsask.h):
+ * fills structured and text (or an error) as the tool's final result.
+ * qs/n are the result's questions; state is what the handler left. */
+typedef void (*tool_finish_fn)(struct tool_result *res, struct dnsask_q *qs, size_t n, void *state);
 
 struct tool_result {
 	struct cJSON *structured; /* JSON object conforming to outputSchema; owned here */
@@ -29,6 +40,14 @@ struct tool_result {
 	bool wait_live;		  /* a change committed: wait until dnsd serves serial */
 	char zone[256];		  /* "example.com." when wait_live */
 	uint32_t serial;	  /* the new serial when wait_live */
+	/* A read that still waits for DNS answers (only under ctx->defer_dns):
+	 * the transport asks asks[] in parallel without blocking its loop, then
+	 * calls finish; until then structured and text are not final. */
+	struct dnsask_q *asks; /* n_asks questions (malloc'd, owned here) */
+	size_t n_asks;
+	tool_finish_fn finish;		  /* NULL: the result is final */
+	void *finish_state;		  /* for finish (owned here) */
+	void (*finish_free)(void *state); /* frees finish_state (NULL: free()) */
 };
 
 struct tool_def {
@@ -57,8 +76,19 @@ bool tool_zone_allowed(const char *globs, const char *zone);
  * entry, (size_t)-1 for one too long for g (it matches nothing). */
 const char *tool_glob_next(const char *p, char *g, size_t cap, size_t *len);
 
-/* Frees what a handler put in res (not res itself). */
+/* Frees what a handler put in res (not res itself), including questions
+ * never asked. */
 void tool_result_clear(struct tool_result *res);
+
+/* Calls res->finish with the outcomes of res->asks (asked already, or
+ * failing with rc when rc < 0: nothing could be asked), then frees the
+ * questions and the state: res is final afterwards. No-op without finish. */
+void tool_result_finish(struct tool_result *res, int rc);
+
+/* For callers without an event loop: asks what res waits for (blocking,
+ * every question in parallel, each within its own timeout) and finishes
+ * it. No-op when res waits for nothing. */
+void tool_result_complete(struct tool_result *res);
 
 /* Added by h6 (the tool table's owner): a Markdown reference of every tool
  * generated from tool_defs (`mcpd tools --markdown` prints it; it becomes

@@ -1,7 +1,10 @@
 /*
  * tools_read.c: the read tools. They read the database in short read
  * transactions (WAL: they never wait for a writer) and, for get_zone and
- * dns_lookup, ask dnsd one question with a hard deadline (notify.h).
+ * dns_lookup, ask dnsd (and get_zone every secondary) with a hard deadline:
+ * the handler leaves the questions in its result (tool_ask) and a finish
+ * function builds the result from the answers, so mcp.c can ask them on
+ * its event loop without blocking other clients (dnsask.h).
  *
  * Paging (list_zones, list_records, list_changes) is keyset-based: a cursor
  * names the last row returned, so a page boundary stays put while other
@@ -16,6 +19,7 @@
 #include <time.h>
 
 #include "dname.h"
+#include "dnsask.h"
 #include "err.h"
 #include "msg.h"
 #include "notify.h"
@@ -192,44 +196,84 @@ static cJSON *soa_json(const char *data, uint32_t ttl)
 
 static const char *rcode_name(int rc);
 
-/* Asks dnsd for the zone's SOA; fills served/served_serial/served_error. */
-static const char *served_state(struct tool_ctx *ctx, const char *zone, uint32_t serial, cJSON *o)
-{
-	uint8_t wire[DNAME_MAXLEN], *resp;
-	char msg[200];
-	size_t rlen = 0;
-	uint32_t got;
-	int r;
+/* What get_zone keeps while its questions are out. */
+struct get_zone_state {
+	char zone[DNAME_TEXT_MAXLEN];
+	char dnsd[DNSASK_ADDR_MAX + 64]; /* dnsd's address, for the messages */
+	char policy[16];
+	uint32_t serial, default_ttl;
+	long long total;
+	int dnsd_q;	  /* index of the question to dnsd, -1: none asked */
+	const char *why;  /* served_error when dnsd was not asked (NULL: none) */
+	bool propagation; /* questions 1.. (or 0.. without dnsd) are the secondaries */
+};
 
-	if (ctx->dnsd_addr == NULL) {
-		cJSON_AddStringToObject(o, "served_error", "mcpd has no dnsd address configured");
+/* From dnsd's answer to the zone's SOA: fills served_serial/served_error
+ * and returns the "served" state. */
+static const char *served_state(const struct get_zone_state *gs, const struct dnsask_q *q, cJSON *o)
+{
+	char msg[400];
+	uint32_t got;
+
+	if (q == NULL) {
+		if (gs->why)
+			cJSON_AddStringToObject(o, "served_error", gs->why);
 		return "unknown";
 	}
-	if (dname_parse_text(zone, strlen(zone), NULL, wire) < 0)
-		return "unknown";
-	resp = malloc(DNS_TCP_MAXSIZE);
-	if (resp == NULL)
-		return "unknown";
-	r = notify_query_sync(ctx->dnsd_addr, wire, RRTYPE_SOA, TOOL_SERVED_TIMEOUT_MS, resp,
-			      DNS_TCP_MAXSIZE, &rlen, NULL);
-	if (r < 0) {
-		snprintf(msg, sizeof(msg), "dnsd at %s: %s", ctx->dnsd_addr,
-			 r == ERR_TIMEOUT ? "no answer in time" : err_str(r));
+	if (q->rc < 0) {
+		snprintf(msg, sizeof(msg), "dnsd at %s: %s", gs->dnsd,
+			 q->rc == ERR_TIMEOUT ? "no answer in time" : err_str(q->rc));
 		cJSON_AddStringToObject(o, "served_error", msg);
-		free(resp);
 		return "unknown";
 	}
-	r = notify_reply_soa_serial(resp, rlen, wire, &got);
-	if (r < 0) {
+	if (notify_reply_soa_serial(q->resp, q->resp_len, q->qname, &got) < 0) {
 		snprintf(msg, sizeof(msg), "dnsd at %s answered %s without the zone's SOA",
-			 ctx->dnsd_addr, rcode_name(DNS_RCODE(wire_get_u16(resp + 2))));
+			 gs->dnsd, rcode_name(DNS_RCODE(wire_get_u16(q->resp + 2))));
 		cJSON_AddStringToObject(o, "served_error", msg);
-		free(resp);
 		return "not_served";
 	}
-	free(resp);
 	cJSON_AddNumberToObject(o, "served_serial", got);
-	return notify_serial_ge(got, serial) ? "current" : "behind";
+	return notify_serial_ge(got, gs->serial) ? "current" : "behind";
+}
+
+static void get_zone_finish(struct tool_result *res, struct dnsask_q *qs, size_t n, void *state)
+{
+	struct get_zone_state *gs = state;
+	cJSON *o = res->structured;
+	const char *served;
+	size_t first_peer = gs->dnsd_q >= 0 ? 1 : 0;
+
+	if (o == NULL || (gs->dnsd_q >= 0 && n < 1)) {
+		tool_error(res, "out of memory");
+		return;
+	}
+	served = served_state(gs, gs->dnsd_q >= 0 ? &qs[gs->dnsd_q] : NULL, o);
+	cJSON_AddStringToObject(o, "served", served);
+	if (gs->propagation) {
+		/* The propagation view: what each secondary answers (bounded). */
+		cJSON *pr = tools_secondary_propagation_answers(qs + first_peer, n - first_peer,
+								gs->serial);
+
+		if (pr)
+			cJSON_AddItemToObject(o, "propagation", pr);
+	}
+	{
+		const cJSON *ss = cJSON_GetObjectItem(o, "served_serial");
+		const cJSON *se = cJSON_GetObjectItem(o, "served_error");
+		char dn[300];
+
+		if (ss)
+			snprintf(dn, sizeof(dn), "dnsd serves serial %.0f (%s)", ss->valuedouble,
+				 served);
+		else
+			snprintf(dn, sizeof(dn), "dnsd: %s (%.200s)", served,
+				 se ? se->valuestring : "no answer");
+		tool_text(res,
+			  "%sZone %s: serial %u in the database; %s; %lld records (serial policy "
+			  "%s, default TTL %u).",
+			  TOOL_DATA_NOTICE, gs->zone, gs->serial, dn, gs->total, gs->policy,
+			  gs->default_ttl);
+	}
 }
 
 void tools_read_get_zone(struct tool_ctx *ctx, const cJSON *args, struct tool_result *res)
@@ -238,8 +282,11 @@ void tools_read_get_zone(struct tool_ctx *ctx, const cJSON *args, struct tool_re
 	struct store_zone z;
 	sqlite3_stmt *st = NULL;
 	cJSON *o, *counts, *soa = NULL;
-	const char *served;
+	struct get_zone_state *gs;
+	struct dnsask_q *qs;
+	uint8_t wire[DNAME_MAXLEN];
 	long long total = 0;
+	size_t n = 0;
 	int r;
 
 	if (!tool_check_args("get_zone", args, res) || !tool_zone_arg(ctx, args, false, zone, res))
@@ -293,32 +340,39 @@ void tools_read_get_zone(struct tool_ctx *ctx, const cJSON *args, struct tool_re
 	cJSON_AddNumberToObject(o, "default_ttl", z.default_ttl);
 	cJSON_AddStringToObject(o, "created_at", z.created_at);
 	cJSON_AddStringToObject(o, "updated_at", z.updated_at);
-	served = served_state(ctx, z.name, z.serial, o);
-	cJSON_AddStringToObject(o, "served", served);
-	{
-		/* The propagation view: what each secondary answers (bounded). */
-		cJSON *pr = tools_secondary_propagation(ctx, z.name, z.serial, 300);
-
-		if (pr)
-			cJSON_AddItemToObject(o, "propagation", pr);
-	}
 	res->structured = o;
-	{
-		const cJSON *ss = cJSON_GetObjectItem(o, "served_serial");
-		const cJSON *se = cJSON_GetObjectItem(o, "served_error");
-		char dn[300];
 
-		if (ss)
-			snprintf(dn, sizeof(dn), "dnsd serves serial %.0f (%s)", ss->valuedouble,
-				 served);
-		else
-			snprintf(dn, sizeof(dn), "dnsd: %s (%.200s)", served,
-				 se ? se->valuestring : "no answer");
-		tool_text(res,
-			  "%sZone %s: serial %u in the database; %s; %lld records (serial policy "
-			  "%s, default TTL %u).",
-			  TOOL_DATA_NOTICE, z.name, z.serial, dn, total, z.policy, z.default_ttl);
+	/* dnsd's SOA and every secondary's, asked at once (one 300 ms wait) */
+	gs = calloc(1, sizeof(*gs));
+	qs = calloc(1 + TOOLS_SECONDARY_STATUS_MAX, sizeof(*qs));
+	if (gs == NULL || qs == NULL) {
+		free(gs);
+		free(qs);
+		cJSON_Delete(res->structured);
+		res->structured = NULL;
+		tool_error(res, "out of memory");
+		return;
 	}
+	snprintf(gs->zone, sizeof(gs->zone), "%s", z.name);
+	snprintf(gs->policy, sizeof(gs->policy), "%s", z.policy);
+	gs->serial = z.serial;
+	gs->default_ttl = z.default_ttl;
+	gs->total = total;
+	gs->dnsd_q = -1;
+	if (ctx->dnsd_addr == NULL) {
+		gs->why = "mcpd has no dnsd address configured";
+	} else if (dname_parse_text(z.name, strlen(z.name), NULL, wire) >= 0) {
+		snprintf(gs->dnsd, sizeof(gs->dnsd), "%s", ctx->dnsd_addr);
+		tool_ask_q(&qs[n], ctx->dnsd_addr, wire, RRTYPE_SOA, TOOL_SERVED_TIMEOUT_MS);
+		gs->dnsd_q = (int)n++;
+	}
+	r = tools_secondary_peer_asks(ctx, z.name, TOOL_SERVED_TIMEOUT_MS, qs + n,
+				      TOOLS_SECONDARY_STATUS_MAX);
+	if (r >= 0) {
+		gs->propagation = true;
+		n += (size_t)r;
+	}
+	tool_ask(ctx, res, qs, n, get_zone_finish, gs, NULL);
 }
 
 /* Owner filter: relative to the zone or absolute, canonical. */
@@ -680,72 +734,47 @@ static int section_lines(struct wire *w, unsigned count, cJSON *arr, uint8_t *rd
 	return 0;
 }
 
-static long long mono_ms(void)
-{
-	struct timespec ts;
+/* What dns_lookup keeps while its question is out. */
+struct lookup_state {
+	char qtext[DNAME_TEXT_MAXLEN];
+	char tname[16];
+	char server[DNSASK_ADDR_MAX + 64];
+};
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-void tools_read_dns_lookup(struct tool_ctx *ctx, const cJSON *args, struct tool_result *res)
+static void lookup_finish(struct tool_result *res, struct dnsask_q *qs, size_t n, void *state)
 {
-	const char *name = tool_str(args, "name"), *type = tool_str(args, "type");
-	uint8_t qname[DNAME_MAXLEN], *resp = NULL, *rd = NULL;
-	char qtext[DNAME_TEXT_MAXLEN], tname[16], *t = NULL;
-	size_t rlen = 0, len = 0, cap = 0;
+	struct lookup_state *ls = state;
+	struct dnsask_q *q = n == 1 ? &qs[0] : NULL;
+	uint8_t *rd = NULL;
+	char *t = NULL;
+	size_t len = 0, cap = 0;
 	struct msg_header h;
 	struct wire w;
-	bool tcp = false;
-	long long t0;
 	cJSON *o, *flags;
 	unsigned i;
-	int qtype, r;
 
-	if (!tool_check_args("dns_lookup", args, res))
-		return;
-	if (ctx->dnsd_addr == NULL) {
-		tool_error(res, "mcpd has no dnsd address configured (--dnsd)");
-		return;
-	}
-	/* The name is absolute with or without its trailing dot. */
-	r = dname_parse_text(name, strlen(name), (const uint8_t *)"", qname);
-	if (r < 0 || dname_print(qname, qtext, sizeof(qtext)) < 0) {
-		tool_error(res, "name '%.200s' is not a valid domain name: %s", name, err_str(r));
-		return;
-	}
-	qtype = type ? rrtype_parse(type, strlen(type)) : RRTYPE_A;
-	if (qtype < 0 || qtype == RRTYPE_OPT || qtype == RRTYPE_TSIG || qtype == RRTYPE_TKEY ||
-	    qtype == RRTYPE_AXFR || qtype == RRTYPE_IXFR) {
-		tool_error(res, "type '%.40s' cannot be asked here (use A, AAAA, MX, TXT, ...)",
-			   type ? type : "");
-		return;
-	}
-	rrtype_print((uint16_t)qtype, tname, sizeof(tname));
-	resp = malloc(DNS_TCP_MAXSIZE);
-	rd = malloc(RDATA_MAXLEN);
-	if (resp == NULL || rd == NULL) {
-		free(resp);
-		free(rd);
+	if (q == NULL) {
 		tool_error(res, "out of memory");
 		return;
 	}
-	t0 = mono_ms();
-	r = notify_query_sync(ctx->dnsd_addr, qname, (uint16_t)qtype, TOOL_LOOKUP_TIMEOUT_MS, resp,
-			      DNS_TCP_MAXSIZE, &rlen, &tcp);
-	if (r < 0) {
-		tool_error(res, "dnsd at %s did not answer %s %s: %s", ctx->dnsd_addr, qtext, tname,
-			   r == ERR_TIMEOUT ? "no answer in time" : err_str(r));
-		goto out;
+	if (q->rc < 0) {
+		tool_error(res, "dnsd at %s did not answer %s %s: %s", ls->server, ls->qtext,
+			   ls->tname, q->rc == ERR_TIMEOUT ? "no answer in time" : err_str(q->rc));
+		return;
 	}
-	if (msg_parse_header(resp, rlen, &h) < 0) {
-		tool_error(res, "dnsd at %s sent a malformed answer", ctx->dnsd_addr);
-		goto out;
+	if (msg_parse_header(q->resp, q->resp_len, &h) < 0) {
+		tool_error(res, "dnsd at %s sent a malformed answer", ls->server);
+		return;
+	}
+	rd = malloc(RDATA_MAXLEN);
+	if (rd == NULL) {
+		tool_error(res, "out of memory");
+		return;
 	}
 	o = cJSON_CreateObject();
-	cJSON_AddStringToObject(o, "name", qtext);
-	cJSON_AddStringToObject(o, "type", tname);
-	cJSON_AddStringToObject(o, "server", ctx->dnsd_addr);
+	cJSON_AddStringToObject(o, "name", ls->qtext);
+	cJSON_AddStringToObject(o, "type", ls->tname);
+	cJSON_AddStringToObject(o, "server", ls->server);
 	cJSON_AddStringToObject(o, "rcode", rcode_name(DNS_RCODE(h.flags)));
 	flags = cJSON_AddArrayToObject(o, "flags");
 	{
@@ -759,11 +788,11 @@ void tools_read_dns_lookup(struct tool_ctx *ctx, const cJSON *args, struct tool_
 			if (h.flags & fl[i].bit)
 				cJSON_AddItemToArray(flags, cJSON_CreateString(fl[i].name));
 	}
-	cJSON_AddBoolToObject(o, "tcp", tcp);
-	cJSON_AddNumberToObject(o, "time_ms", (double)(mono_ms() - t0));
-	tool_append(&t, &len, &cap, "%s;; %s %s from %s: %s\n", TOOL_DATA_NOTICE, qtext, tname,
-		    ctx->dnsd_addr, rcode_name(DNS_RCODE(h.flags)));
-	wire_init(&w, resp, rlen);
+	cJSON_AddBoolToObject(o, "tcp", q->used_tcp);
+	cJSON_AddNumberToObject(o, "time_ms", (double)q->elapsed_ms);
+	tool_append(&t, &len, &cap, "%s;; %s %s from %s: %s\n", TOOL_DATA_NOTICE, ls->qtext,
+		    ls->tname, ls->server, rcode_name(DNS_RCODE(h.flags)));
+	wire_init(&w, q->resp, q->resp_len);
 	wire_seek(&w, DNS_HEADER_LEN);
 	for (i = 0; i < h.qdcount; i++)
 		msg_skip_question(&w);
@@ -783,7 +812,50 @@ void tools_read_dns_lookup(struct tool_ctx *ctx, const cJSON *args, struct tool_
 	res->structured = o;
 	free(res->text);
 	res->text = t;
-out:
-	free(resp);
 	free(rd);
+}
+
+void tools_read_dns_lookup(struct tool_ctx *ctx, const cJSON *args, struct tool_result *res)
+{
+	const char *name = tool_str(args, "name"), *type = tool_str(args, "type");
+	uint8_t qname[DNAME_MAXLEN];
+	struct lookup_state *ls;
+	struct dnsask_q *q;
+	int qtype, r;
+
+	if (!tool_check_args("dns_lookup", args, res))
+		return;
+	if (ctx->dnsd_addr == NULL) {
+		tool_error(res, "mcpd has no dnsd address configured (--dnsd)");
+		return;
+	}
+	ls = calloc(1, sizeof(*ls));
+	q = calloc(1, sizeof(*q));
+	if (ls == NULL || q == NULL) {
+		free(ls);
+		free(q);
+		tool_error(res, "out of memory");
+		return;
+	}
+	/* The name is absolute with or without its trailing dot. */
+	r = dname_parse_text(name, strlen(name), (const uint8_t *)"", qname);
+	if (r < 0 || dname_print(qname, ls->qtext, sizeof(ls->qtext)) < 0) {
+		tool_error(res, "name '%.200s' is not a valid domain name: %s", name, err_str(r));
+		goto fail;
+	}
+	qtype = type ? rrtype_parse(type, strlen(type)) : RRTYPE_A;
+	if (qtype < 0 || qtype == RRTYPE_OPT || qtype == RRTYPE_TSIG || qtype == RRTYPE_TKEY ||
+	    qtype == RRTYPE_AXFR || qtype == RRTYPE_IXFR) {
+		tool_error(res, "type '%.40s' cannot be asked here (use A, AAAA, MX, TXT, ...)",
+			   type ? type : "");
+		goto fail;
+	}
+	rrtype_print((uint16_t)qtype, ls->tname, sizeof(ls->tname));
+	snprintf(ls->server, sizeof(ls->server), "%s", ctx->dnsd_addr);
+	tool_ask_q(q, ctx->dnsd_addr, qname, (uint16_t)qtype, TOOL_LOOKUP_TIMEOUT_MS);
+	tool_ask(ctx, res, q, 1, lookup_finish, ls, NULL);
+	return;
+fail:
+	free(ls);
+	free(q);
 }

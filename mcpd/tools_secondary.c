@@ -11,7 +11,10 @@
  *
  * zone_status asks: the database (serial), dnsd (SOA over UDP, then TCP
  * if truncated) and every configured secondary (the address part of each
- * 'secondary' row, SOA query, bounded by a per-peer timeout). Secondaries
+ * 'secondary' row, SOA query), all at once with one timeout (dnsask.h):
+ * the handler leaves the questions in its result and zone_status_finish
+ * builds the view from the answers, so three silent secondaries cost
+ * timeout_ms once and never block mcpd's loop. Secondaries
  * that dnsd knows only from its own config file (no rows) are not visible
  * to mcpd; the result says so.
  */
@@ -27,6 +30,7 @@
 
 #include "conf.h"
 #include "dname.h"
+#include "dnsask.h"
 #include "err.h"
 #include "msg.h"
 #include "notify.h"
@@ -479,30 +483,29 @@ void tools_secondary_set(struct tool_ctx *ctx, const cJSON *args, struct tool_re
 /* ------------------------------------------------------------------ */
 /* Propagation */
 
-/* SOA serial at addr ("192.0.2.1:53"); fills state/serial/rcode/error. */
-static void ask_soa(const char *addr, const uint8_t *zw, int timeout_ms, cJSON *o,
-		    uint32_t db_serial, bool *in_sync)
+/* The SOA serial answered to question q (asked already); fills
+ * state/serial/rcode/error of o. */
+static void soa_state(const struct dnsask_q *q, cJSON *o, uint32_t db_serial, bool *in_sync)
 {
-	uint8_t resp[DNS_TCP_MAXSIZE];
-	size_t len = 0;
 	uint32_t serial;
 	struct msg_header h;
-	int r = notify_query_sync(addr, zw, RRTYPE_SOA, timeout_ms, resp, sizeof(resp), &len, NULL);
 
-	if (r < 0) {
-		cJSON_AddStringToObject(o, "state", r == ERR_TIMEOUT ? "no_answer" : "error");
-		cJSON_AddStringToObject(o, "error", err_str(r));
+	if (q->rc < 0) {
+		cJSON_AddStringToObject(o, "state", q->rc == ERR_TIMEOUT ? "no_answer" : "error");
+		cJSON_AddStringToObject(o, "error", err_str(q->rc));
 		*in_sync = false;
 		return;
 	}
-	msg_parse_header(resp, len, &h);
+	if (msg_parse_header(q->resp, q->resp_len, &h) < 0)
+		memset(&h, 0, sizeof(h)); /* cannot happen: the reply matched */
 	cJSON_AddStringToObject(o, "rcode", rcode_name(DNS_RCODE(h.flags)));
 	if (DNS_RCODE(h.flags) == RCODE_REFUSED || DNS_RCODE(h.flags) == RCODE_NOTAUTH) {
 		cJSON_AddStringToObject(o, "state", "refused");
 		*in_sync = false;
 		return;
 	}
-	if (!(h.flags & DNS_FLAG_AA) || notify_reply_soa_serial(resp, len, zw, &serial) < 0) {
+	if (!(h.flags & DNS_FLAG_AA) ||
+	    notify_reply_soa_serial(q->resp, q->resp_len, q->qname, &serial) < 0) {
 		cJSON_AddStringToObject(o, "state", "not_authoritative");
 		*in_sync = false;
 		return;
@@ -517,42 +520,54 @@ static void ask_soa(const char *addr, const uint8_t *zw, int timeout_ms, cJSON *
 	}
 }
 
-cJSON *tools_secondary_propagation(struct tool_ctx *ctx, const char *zone, uint32_t db_serial,
-				   int timeout_ms)
+int tools_secondary_peer_asks(struct tool_ctx *ctx, const char *zone, int timeout_ms,
+			      struct dnsask_q *qs, size_t cap)
 {
-	cJSON *o = cJSON_CreateObject(), *list = cJSON_CreateArray();
 	uint8_t zw[DNAME_MAXLEN];
 	static const uint8_t root[1] = {0};
 	sqlite3_stmt *st = NULL;
-	bool in_sync = true;
-	int n = 0;
+	size_t n = 0;
 
-	if (o == NULL || list == NULL || dname_parse_text(zone, strlen(zone), root, zw) < 0) {
-		cJSON_Delete(o);
-		cJSON_Delete(list);
-		return NULL;
-	}
+	if (dname_parse_text(zone, strlen(zone), root, zw) < 0)
+		return ERR_SYNTAX;
+	if (cap > TOOLS_SECONDARY_STATUS_MAX)
+		cap = TOOLS_SECONDARY_STATUS_MAX;
 	if (sqlite3_prepare_v2(
 		ctx->db,
 		"SELECT s.value FROM zone_settings s JOIN zones z ON z.id = s.zone_id "
 		"WHERE z.name = ?1 AND s.key = 'secondary' ORDER BY s.value",
 		-1, &st, NULL) == SQLITE_OK) {
 		sqlite3_bind_text(st, 1, zone, -1, SQLITE_STATIC);
-		while (sqlite3_step(st) == SQLITE_ROW && n < TOOLS_SECONDARY_STATUS_MAX) {
+		while (n < cap && sqlite3_step(st) == SQLITE_ROW) {
 			const char *v = (const char *)sqlite3_column_text(st, 0);
-			char addr[128];
-			cJSON *p;
+			char addr[DNSASK_ADDR_MAX];
 
 			if (v == NULL || strcmp(v, "none") == 0)
 				continue;
 			snprintf(addr, sizeof(addr), "%.*s", (int)strcspn(v, " \t"), v);
-			p = cJSON_CreateObject();
-			cJSON_AddStringToObject(p, "address", addr);
-			ask_soa(addr, zw, timeout_ms, p, db_serial, &in_sync);
-			cJSON_AddItemToArray(list, p);
-			n++;
+			tool_ask_q(&qs[n++], addr, zw, RRTYPE_SOA, timeout_ms);
 		}
 		sqlite3_finalize(st);
+	}
+	return (int)n;
+}
+
+cJSON *tools_secondary_propagation_answers(const struct dnsask_q *qs, size_t n, uint32_t db_serial)
+{
+	cJSON *o = cJSON_CreateObject(), *list = cJSON_CreateArray();
+	bool in_sync = true;
+
+	if (o == NULL || list == NULL) {
+		cJSON_Delete(o);
+		cJSON_Delete(list);
+		return NULL;
+	}
+	for (size_t i = 0; i < n; i++) {
+		cJSON *p = cJSON_CreateObject();
+
+		cJSON_AddStringToObject(p, "address", qs[i].addr);
+		soa_state(&qs[i], p, db_serial, &in_sync);
+		cJSON_AddItemToArray(list, p);
 	}
 	cJSON_AddItemToObject(o, "secondaries", list);
 	cJSON_AddBoolToObject(o, "in_sync", in_sync);
@@ -564,41 +579,56 @@ cJSON *tools_secondary_propagation(struct tool_ctx *ctx, const char *zone, uint3
 	return o;
 }
 
-void tools_secondary_zone_status(struct tool_ctx *ctx, const cJSON *args, struct tool_result *res)
+cJSON *tools_secondary_propagation(struct tool_ctx *ctx, const char *zone, uint32_t db_serial,
+				   int timeout_ms)
 {
-	static const char *const allowed[] = {"zone", "timeout_ms", NULL};
+	struct dnsask_q qs[TOOLS_SECONDARY_STATUS_MAX];
+	int n = tools_secondary_peer_asks(ctx, zone, timeout_ms, qs, TOOLS_SECONDARY_STATUS_MAX);
+	cJSON *o;
+
+	if (n < 0)
+		return NULL;
+	if (dnsask_run(qs, (size_t)n) < 0)
+		for (int i = 0; i < n; i++)
+			qs[i].rc = ERR_NOMEM;
+	o = tools_secondary_propagation_answers(qs, (size_t)n, db_serial);
+	for (int i = 0; i < n; i++)
+		dnsask_q_clear(&qs[i]);
+	return o;
+}
+
+/* What zone_status keeps while its questions are out: question 0 is
+ * dnsd, the rest the secondaries. */
+struct status_state {
 	char zone[DNAME_TEXT_MAXLEN];
-	long long timeout = TOOLS_SECONDARY_TIMEOUT_MS;
-	uint32_t serial = 0;
-	cJSON *o, *prop, *peers, *p;
+	uint32_t serial;
+};
+
+static void zone_status_finish(struct tool_result *res, struct dnsask_q *qs, size_t n, void *state)
+{
+	struct status_state *ss = state;
+	cJSON *o = res->structured, *prop, *peers, *p;
 	bool in_sync;
 	char *t = NULL;
 	size_t len = 0, cap = 0;
 
-	if (!check_keys(args, allowed, res) || !tool_zone_arg(ctx, args, false, zone, res) ||
-	    !tool_int(args, "timeout_ms", 100, TOOLS_SECONDARY_TIMEOUT_MAX_MS,
-		      TOOLS_SECONDARY_TIMEOUT_MS, &timeout, res))
+	res->structured = NULL;
+	if (o == NULL || n < 1) {
+		cJSON_Delete(o);
+		tool_error(res, "out of memory");
 		return;
-	if (zone_id(ctx, zone, &serial, res) < 0)
-		return;
-	o = cJSON_CreateObject();
-	cJSON_AddStringToObject(o, "zone", zone);
-	cJSON_AddNumberToObject(o, "serial", serial);
+	}
 	{
 		/* dnsd itself */
 		cJSON *d = cJSON_CreateObject();
-		uint8_t zw[DNAME_MAXLEN];
-		static const uint8_t root[1] = {0};
-		const cJSON *st, *ss;
+		const cJSON *st, *sr;
 		bool ok_dnsd = true;
 
-		dname_parse_text(zone, strlen(zone), root, zw);
-		ask_soa(ctx->dnsd_addr ? ctx->dnsd_addr : "127.0.0.1:5353", zw, (int)timeout, d,
-			serial, &ok_dnsd);
+		soa_state(&qs[0], d, ss->serial, &ok_dnsd);
 		st = cJSON_GetObjectItem(d, "state");
-		ss = cJSON_GetObjectItem(d, "serial");
-		if (ss)
-			cJSON_AddNumberToObject(o, "served_serial", ss->valuedouble);
+		sr = cJSON_GetObjectItem(d, "serial");
+		if (sr)
+			cJSON_AddNumberToObject(o, "served_serial", sr->valuedouble);
 		cJSON_AddStringToObject(o, "served",
 					strcmp(st->valuestring, "current") == 0	 ? "current"
 					: strcmp(st->valuestring, "behind") == 0 ? "behind"
@@ -609,7 +639,7 @@ void tools_secondary_zone_status(struct tool_ctx *ctx, const cJSON *args, struct
 		in_sync = ok_dnsd;
 		cJSON_Delete(d);
 	}
-	prop = tools_secondary_propagation(ctx, zone, serial, (int)timeout);
+	prop = tools_secondary_propagation_answers(qs + 1, n - 1, ss->serial);
 	if (prop == NULL) {
 		cJSON_Delete(o);
 		tool_error(res, "out of memory");
@@ -623,8 +653,8 @@ void tools_secondary_zone_status(struct tool_ctx *ctx, const cJSON *args, struct
 		cJSON_AddStringToObject(o, "note", cJSON_GetObjectItem(prop, "note")->valuestring);
 	cJSON_Delete(prop);
 
-	tool_append(&t, &len, &cap, "Zone %s: serial %u in the database; dnsd %s", zone, serial,
-		    cJSON_GetObjectItem(o, "served")->valuestring);
+	tool_append(&t, &len, &cap, "Zone %s: serial %u in the database; dnsd %s", ss->zone,
+		    ss->serial, cJSON_GetObjectItem(o, "served")->valuestring);
 	if (cJSON_GetObjectItem(o, "served_serial"))
 		tool_append(&t, &len, &cap, " (serial %.0f)",
 			    cJSON_GetObjectItem(o, "served_serial")->valuedouble);
@@ -646,4 +676,49 @@ void tools_secondary_zone_status(struct tool_ctx *ctx, const cJSON *args, struct
 	res->structured = o;
 	free(res->text);
 	res->text = t;
+}
+
+void tools_secondary_zone_status(struct tool_ctx *ctx, const cJSON *args, struct tool_result *res)
+{
+	static const char *const allowed[] = {"zone", "timeout_ms", NULL};
+	char zone[DNAME_TEXT_MAXLEN];
+	long long timeout = TOOLS_SECONDARY_TIMEOUT_MS;
+	uint32_t serial = 0;
+	uint8_t zw[DNAME_MAXLEN];
+	static const uint8_t root[1] = {0};
+	struct status_state *ss;
+	struct dnsask_q *qs;
+	cJSON *o;
+	int n;
+
+	if (!check_keys(args, allowed, res) || !tool_zone_arg(ctx, args, false, zone, res) ||
+	    !tool_int(args, "timeout_ms", 100, TOOLS_SECONDARY_TIMEOUT_MAX_MS,
+		      TOOLS_SECONDARY_TIMEOUT_MS, &timeout, res))
+		return;
+	if (zone_id(ctx, zone, &serial, res) < 0)
+		return;
+	if (dname_parse_text(zone, strlen(zone), root, zw) < 0) {
+		tool_error(res, "zone %s is not a valid name", zone);
+		return;
+	}
+	/* dnsd and every secondary are asked at once: one timeout in all */
+	qs = calloc(1 + TOOLS_SECONDARY_STATUS_MAX, sizeof(*qs));
+	ss = calloc(1, sizeof(*ss));
+	o = cJSON_CreateObject();
+	if (qs == NULL || ss == NULL || o == NULL) {
+		free(qs);
+		free(ss);
+		cJSON_Delete(o);
+		tool_error(res, "out of memory");
+		return;
+	}
+	snprintf(ss->zone, sizeof(ss->zone), "%s", zone);
+	ss->serial = serial;
+	tool_ask_q(&qs[0], ctx->dnsd_addr ? ctx->dnsd_addr : "127.0.0.1:5353", zw, RRTYPE_SOA,
+		   (int)timeout);
+	n = tools_secondary_peer_asks(ctx, zone, (int)timeout, qs + 1, TOOLS_SECONDARY_STATUS_MAX);
+	cJSON_AddStringToObject(o, "zone", zone);
+	cJSON_AddNumberToObject(o, "serial", serial);
+	res->structured = o;
+	tool_ask(ctx, res, qs, 1 + (size_t)(n > 0 ? n : 0), zone_status_finish, ss, NULL);
 }

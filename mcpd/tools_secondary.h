@@ -20,9 +20,11 @@
 #ifndef TOOLS_SECONDARY_H
 #define TOOLS_SECONDARY_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 struct cJSON;
+struct dnsask_q;
 struct tool_ctx;
 struct tool_result;
 
@@ -45,10 +47,29 @@ void tools_secondary_zone_status(struct tool_ctx *ctx, const struct cJSON *args,
 				 struct tool_result *res);
 
 /*
+ * One SOA question (timeout_ms each) per 'secondary' row of zone
+ * ("example.com.", canonical), in row order, into qs (at most cap, and at
+ * most TOOLS_SECONDARY_STATUS_MAX). Returns how many, or ERR_SYNTAX when
+ * zone is not a name. The questions are not asked here (dnsask.h).
+ */
+int tools_secondary_peer_asks(struct tool_ctx *ctx, const char *zone, int timeout_ms,
+			      struct dnsask_q *qs, size_t cap);
+
+/*
+ * The propagation view from the n questions of tools_secondary_peer_asks
+ * once asked: {"secondaries": [...], "in_sync": bool, "note"?} for a zone
+ * whose database serial is db_serial. A new cJSON object (the caller owns
+ * it) or NULL on allocation failure.
+ */
+struct cJSON *tools_secondary_propagation_answers(const struct dnsask_q *qs, size_t n,
+						  uint32_t db_serial);
+
+/*
  * The propagation view of zone ("example.com.", canonical) whose database
  * serial is db_serial, for get_zone to include: {"secondaries": [...],
  * "in_sync": bool} as zone_status reports it (each secondary asked with
- * timeout_ms). Returns a new cJSON object (the caller owns it) or NULL.
+ * timeout_ms, all at once, blocking: for callers without an event loop).
+ * Returns a new cJSON object (the caller owns it) or NULL.
  */
 struct cJSON *tools_secondary_propagation(struct tool_ctx *ctx, const char *zone,
 					  uint32_t db_serial, int timeout_ms);

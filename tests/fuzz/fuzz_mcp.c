@@ -34,8 +34,9 @@
  * in-memory copy restored after every input that changed anything (so
  * state never grows and each input replays the same way), and a tiny UDP
  * responder thread on loopback standing in for dnsd: it answers every
- * query REFUSED and every NOTIFY NOERROR at once, so the synchronous tool
- * queries (get_zone, dns_lookup, delete_zone) never wait for a timeout,
+ * query REFUSED and every NOTIFY NOERROR at once, so the tool queries
+ * (get_zone, dns_lookup, asked on the loop; delete_zone's NOTIFY) never
+ * wait for a timeout,
  * and live waits are capped at 1 ms. Sessions are recreated per input.
  *
  * Checks besides memory safety: exactly one answer per request, a status
@@ -358,12 +359,14 @@ static void serve(int method, const char *path, struct evkeyvalq *in, const char
 	http_serve(F.http, &x, &k);
 }
 
-/* Runs the loop until no write waits for dnsd (live waits end after 1 ms). */
+/* Runs the loop until no write waits for dnsd (live waits end after 1 ms)
+ * and no read waits for DNS answers (the stand-in answers at once; a
+ * silent secondary costs its timeout). */
 static void drain(void)
 {
-	for (int i = 0; mcp_waiting(F.mcp) > 0; i++) {
+	for (int i = 0; mcp_pending(F.mcp) > 0; i++) {
 		if (i > 100000)
-			die("a write never stops waiting for dnsd");
+			die("a request never stops waiting for dnsd");
 		event_base_loop(F.base, EVLOOP_ONCE);
 	}
 }

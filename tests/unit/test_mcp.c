@@ -17,11 +17,13 @@
 #include "err.h"
 #include "log.h"
 #include "mconf.h"
+#include "rdata.h"
 #include "mcp.h"
 #include "session.h"
 #include "tap.h"
 #include "token.h"
 #include "tools.h"
+#include "tools_int.h"
 
 /* ---- fakes ---- */
 
@@ -820,6 +822,208 @@ static void test_live(const char *sid)
 	reply_clear(&r);
 }
 
+/* ---- reads that wait for DNS answers (tool_ask) ---- */
+
+/* A read tool asking args.n questions (192.0.2.I:53, A); its finish lists
+ * each outcome's rc and how many it saw. */
+static void h_ask_finish(struct tool_result *res, struct dnsask_q *qs, size_t n, void *state)
+{
+	cJSON *rcs;
+
+	is_str((const char *)state, "state kept", "finish gets the handler's state");
+	res->structured = cJSON_CreateObject();
+	rcs = cJSON_AddArrayToObject(res->structured, "rcs");
+	for (size_t i = 0; i < n; i++)
+		cJSON_AddItemToArray(rcs, cJSON_CreateNumber(qs[i].rc));
+	tool_text(res, "asked %zu", n);
+}
+
+static void h_ask(struct tool_ctx *ctx, const cJSON *args, struct tool_result *res)
+{
+	const cJSON *jn = cJSON_GetObjectItemCaseSensitive(args, "n");
+	int n = cJSON_IsNumber(jn) ? jn->valueint : 1;
+	struct dnsask_q *qs = calloc((size_t)(n > 0 ? n : 1), sizeof(*qs));
+	uint8_t qname[DNAME_MAXLEN];
+	char a[64];
+
+	ok(ctx->defer_dns, "the handler is told to leave its questions to the transport");
+	dname_parse_text("example.com.", 12, NULL, qname);
+	for (int i = 0; i < n; i++) {
+		snprintf(a, sizeof(a), "192.0.2.%d:53", i + 1);
+		tool_ask_q(&qs[i], a, qname, RRTYPE_A, 300);
+	}
+	tool_ask(ctx, res, qs, (size_t)n, h_ask_finish, strdup("state kept"), NULL);
+}
+
+#define IN_N "{\"type\":\"object\",\"properties\":{\"n\":{\"type\":\"integer\"}}}"
+static const struct tool_def ask_tools[] = {
+    {"ask", "Ask", "a read that asks DNS questions", IN_N, OUT_OBJ, true, false, true, true, h_ask},
+    {"echo", "Echo", "echo the arguments", IN_ZONE, OUT_OBJ, true, false, true, false, h_echo},
+};
+
+static struct dnsask_q *ask_qs[8];
+static size_t ask_n[8];
+static dnsask_done_cb ask_cb[8];
+static void *ask_arg[8];
+static int n_asks, ask_fail, n_cancels;
+static char ask_handles[8];
+
+static int fake_ask(struct event_base *base, struct dnsask_q *qs, size_t n, dnsask_done_cb cb,
+		    void *arg, struct dnsask **out)
+{
+	(void)base;
+	if (ask_fail)
+		return ERR_IO;
+	if (n_asks >= 8)
+		return ERR_RANGE;
+	ask_qs[n_asks] = qs;
+	ask_n[n_asks] = n;
+	ask_cb[n_asks] = cb;
+	ask_arg[n_asks] = arg;
+	*out = (struct dnsask *)&ask_handles[n_asks];
+	n_asks++;
+	return 0;
+}
+
+static void fake_ask_cancel(struct dnsask *a)
+{
+	ok(a != NULL, "cancel gets a handle");
+	n_cancels++;
+}
+
+static void test_ask(void)
+{
+	struct mcp_server *saved = M, *M2;
+	struct mcp_options o;
+	struct reply r = {0}, r2 = {0};
+	struct mcp_call *c;
+	char err[256], sid[SESSION_ID_LEN + 1], sid3[SESSION_ID_LEN + 1];
+	const char *v = "2025-06-18";
+	const char *call2 = "{\"jsonrpc\":\"2.0\",\"id\":9,\"method\":\"tools/call\",\"params\":{"
+			    "\"name\":\"ask\",\"arguments\":{\"n\":2}}}";
+
+	memset(&o, 0, sizeof(o));
+	o.db = DB;
+	o.dnsd_addr = "127.0.0.1:5353";
+	o.tools = ask_tools;
+	o.n_tools = 2;
+	o.sessions = T;
+	o.live = fake_live;
+	o.ask = fake_ask;
+	o.ask_cancel = fake_ask_cancel;
+	o.now_ms = fake_clock;
+	M2 = mcp_server_new(&o, err, sizeof(err));
+	ok(M2 != NULL, "a server with an asking tool");
+	M = M2;
+	while (session_first(T))
+		session_destroy(T, session_first(T));
+	open_session(v, &W, sid);
+
+	/* 2025 session: the answer waits for the questions */
+	n_asks = 0;
+	c = send_req(&r, call2, sid, v, &W);
+	ok(c != NULL && r.n == 0, "a read with DNS questions is not answered at once");
+	ok(n_asks == 1 && ask_n[0] == 2, "its 2 questions were started together");
+	ok(n_asks == 1 && strcmp(ask_qs[0][1].addr, "192.0.2.2:53") == 0 &&
+	       ask_qs[0][1].timeout_ms == 300 && ask_qs[0][1].qtype == RRTYPE_A,
+	   "as the handler left them");
+	ok(mcp_pending(M) == 1 && mcp_waiting(M) == 0,
+	   "pending 1, waiting (writes only, for a clean stop) 0");
+	ask_qs[0][0].rc = 0;
+	ask_qs[0][1].rc = ERR_TIMEOUT;
+	ask_cb[0](ask_arg[0]);
+	is_int(r.n, 1, "answered when the questions are");
+	is_int(r.status, 200, "HTTP 200");
+	ok(num_at(r.json, "result.structuredContent.rcs.0") == 0 &&
+	       num_at(r.json, "result.structuredContent.rcs.1") == ERR_TIMEOUT,
+	   "finish saw each outcome");
+	is_str(str_at(r.json, "result.content.0.text"), "asked 2", "and built the text");
+	is_int(num_at(r.json, "id"), 9, "the request id is kept");
+	is_int(mcp_pending(M), 0, "nothing pending");
+
+	/* 2026-07-28 stateless: decorated when the late answer comes */
+	{
+		const char *body =
+		    "{\"jsonrpc\":\"2.0\",\"id\":\"m1\",\"method\":\"tools/call\",\"params\":{"
+		    "\"name\":\"ask\",\"arguments\":{\"n\":1},\"_meta\":{"
+		    "\"io.modelcontextprotocol/protocolVersion\":\"2026-07-28\","
+		    "\"io.modelcontextprotocol/clientCapabilities\":{}}}}";
+		struct mcp_request rq = {body, strlen(body), NULL, "2026-07-28", &W};
+		struct mcp_headers mh = {"tools/call", "ask", false};
+
+		n_asks = 0;
+		reply_clear(&r);
+		c = mcp_handle_headers(M, &rq, &mh, on_reply, &r);
+		ok(c != NULL && r.n == 0 && n_asks == 1, "2026-07-28: waits for its question");
+		ask_cb[0](ask_arg[0]);
+		ok(r.n == 1 && r.status == 200 &&
+		       num_at(r.json, "result.structuredContent.rcs.0") == ERR_TIMEOUT,
+		   "2026-07-28: answered from the loop");
+		is_str(str_at(r.json, "result.resultType"), "complete",
+		       "2026-07-28: the late result is decorated");
+		is_str(str_at(r.json, "id"), "m1", "2026-07-28: id kept");
+	}
+
+	/* the client goes away: the questions stop at once */
+	n_asks = n_cancels = 0;
+	c = send_req(&r, call2, sid, v, &W);
+	mcp_call_detach(c);
+	ok(n_cancels == 1 && r.n == 0 && mcp_pending(M) == 0,
+	   "detach: questions cancelled, no answer, nothing pending");
+
+	/* notifications/cancelled: stop the questions, answer with what came */
+	n_asks = n_cancels = 0;
+	send_req(&r, call2, sid, v, &W);
+	ask_qs[0][0].rc = 0;
+	send_req(&r2,
+		 "{\"jsonrpc\":\"2.0\",\"method\":\"notifications/cancelled\",\"params\":{"
+		 "\"requestId\":9}}",
+		 sid, v, &W);
+	is_int(r2.status, 202, "notifications/cancelled: 202");
+	ok(r.n == 1 && n_cancels == 1 && num_at(r.json, "result.structuredContent.rcs.0") == 0 &&
+	       num_at(r.json, "result.structuredContent.rcs.1") == ERR_TIMEOUT,
+	   "cancelled: answered at once, unanswered questions count as no answer");
+	is_int(mcp_pending(M), 0, "nothing pending after the cancel");
+
+	/* the asker cannot start: every question fails with its error */
+	ask_fail = 1;
+	ok(send_req(&r, call2, sid, v, &W) == NULL && r.n == 1 &&
+	       num_at(r.json, "result.structuredContent.rcs.1") == ERR_IO,
+	   "asking fails to start: answered at once, each question with the error");
+	ask_fail = 0;
+
+	/* a 2025-03-26 batch: answered when both reads have their answers */
+	open_session("2025-03-26", &W, sid3);
+	n_asks = 0;
+	c = send_req(&r,
+		     "[{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tools/call\",\"params\":{"
+		     "\"name\":\"ask\",\"arguments\":{\"n\":1}}},"
+		     "{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"tools/call\",\"params\":{"
+		     "\"name\":\"echo\",\"arguments\":{}}},"
+		     "{\"jsonrpc\":\"2.0\",\"id\":3,\"method\":\"tools/call\",\"params\":{"
+		     "\"name\":\"ask\",\"arguments\":{\"n\":3}}}]",
+		     sid3, "2025-03-26", &W);
+	ok(c != NULL && n_asks == 2 && r.n == 0, "batch: two reads wait");
+	ask_cb[1](ask_arg[1]);
+	is_int(r.n, 0, "batch: not answered while one read still waits");
+	ask_cb[0](ask_arg[0]);
+	ok(r.n == 1 && cJSON_GetArraySize(r.json) == 3 && num_at(r.json, "0.id") == 1 &&
+	       num_at(r.json, "2.id") == 3 &&
+	       cJSON_GetArraySize(path(r.json, "2.result.structuredContent.rcs")) == 3 &&
+	       strcmp(str_at(r.json, "1.result.content.0.text"), "echoed") == 0,
+	   "batch: answered once, in request order");
+
+	/* mcpd stops with a read waiting: cancelled, never answered */
+	n_asks = n_cancels = 0;
+	send_req(&r, call2, sid, v, &W);
+	mcp_server_free(M2);
+	ok(n_cancels == 1 && r.n == 0, "server freed: the questions cancelled, no answer");
+
+	M = saved;
+	reply_clear(&r);
+	reply_clear(&r2);
+}
+
 static void test_batch(void)
 {
 	struct reply r = {0};
@@ -1188,6 +1392,7 @@ int main(void)
 	test_live(sid);
 	test_resources(sid);
 	test_batch();
+	test_ask();
 	test_auth();
 	test_mconf();
 
