@@ -41,7 +41,6 @@
 #include "msg.h"
 #include "notify.h"
 #include "rdata.h"
-#include "token.h"
 #include "tsig.h"
 #include "xfr_stream.h"
 #include "zone.h"
@@ -487,8 +486,7 @@ static void nout_start(struct xfr *x, const struct notify_req *rq, const struct 
 	memcpy(n->ztext, rq->ztext, sizeof(n->ztext));
 	n->serial = rq->serial;
 	n->peer = *p;
-	if (token_random(&id, sizeof(id)) != 0)
-		id = (uint16_t)(mono_ms() * 7919);
+	id = notify_random_id();
 	n->id = id;
 	len = notify_build_notify(n->msg, sizeof(n->msg), id, rq->zone, rq->soa, rq->soalen);
 	if (len > 0 && p->key) {

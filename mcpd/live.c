@@ -50,7 +50,6 @@
 #include "msg.h"
 #include "notify.h"
 #include "rdata.h"
-#include "token.h"
 #include "tsig.h"
 
 #define LIVE_NOTIFY_FIRST_MS 50
@@ -114,15 +113,6 @@ static long long now_ms(void)
 	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static uint16_t new_id(void)
-{
-	uint16_t id;
-
-	if (token_random(&id, sizeof(id)) != 0)
-		id = (uint16_t)(now_ms() * 40503u);
-	return id;
-}
-
 static void live_free(struct live *l)
 {
 	if (l->ev_read)
@@ -167,7 +157,7 @@ static void send_msg(struct live *l)
 	 * (it asks the same question), so polling faster than dnsd answers
 	 * never starves us of replies. */
 	if (l->id_phase != (int)l->phase) {
-		l->id = new_id();
+		l->id = notify_random_id();
 		l->id_phase = (int)l->phase;
 	}
 	if (l->phase == PHASE_NOTIFY) {
