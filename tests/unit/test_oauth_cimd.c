@@ -8,7 +8,9 @@
  * 5120/5121, exact client_id and redirect URI comparison, no secrets,
  * public clients only, client_name 100/101 bytes), and the client row it
  * becomes (cached, refreshed, never over a registered client, counted
- * against the client cap). The fetch itself is tested end to end
+ * against the client cap), and the response parser of the fetch (head
+ * and body caps at N and N+1, one JSON Content-Type, no redirects, CRLF
+ * only, Content-Length agreeing). The fetch itself is tested end to end
  * (tests/e2e/test_oauth_cimd.sh).
  */
 #include <arpa/inet.h>
@@ -468,6 +470,113 @@ static void test_store(void)
 	}
 }
 
+/* What the fetch read off the connection: head (CRLF-joined lines plus the
+ * blank line) and body, parsed in a copy (the parser cuts the head). */
+static int resp(const char *head, const char *body, size_t bodylen, const char **b, size_t *bl,
+		unsigned *ttl, char *why, size_t whycap)
+{
+	static char buf[OAUTH_CIMD_HEAD_MAX + OAUTH_CIMD_DOC_MAX + 64];
+	size_t hl = strlen(head);
+
+	if (hl + bodylen > sizeof(buf))
+		return -100;
+	memcpy(buf, head, hl);
+	memcpy(buf + hl, body, bodylen);
+	return oauth_cimd_response_parse(buf, hl + bodylen, b, bl, ttl, why, whycap);
+}
+
+/* A head of exactly n bytes, blank line included: one padding header. */
+static const char *head_of(size_t n)
+{
+	static char h[OAUTH_CIMD_HEAD_MAX + 64];
+	const char *pre = "HTTP/1.0 200 OK\r\nContent-Type: application/json\r\nX-Pad: ";
+	size_t pl = strlen(pre);
+
+	if (n < pl + 4 || n >= sizeof(h))
+		return NULL;
+	memcpy(h, pre, pl);
+	memset(h + pl, 'a', n - pl - 4);
+	memcpy(h + n - 4, "\r\n\r\n", 5);
+	return h;
+}
+
+static void test_response(void)
+{
+	static char big[OAUTH_CIMD_DOC_MAX + 2];
+	const char *b, *ok_head = "HTTP/1.0 200 OK\r\nContent-Type: application/json\r\n"
+				  "Cache-Control: max-age=600\r\n\r\n";
+	char why[200], h[256];
+	size_t bl;
+	unsigned ttl;
+
+	is_int(resp(ok_head, "{}", 2, &b, &bl, &ttl, why, sizeof(why)), 0,
+	       "a plain 200 JSON answer");
+	ok(bl == 2 && memcmp(b, "{}", 2) == 0 && ttl == 600, "body and max-age=600 come back");
+	is_int(
+	    resp("HTTP/1.1 200 OK\r\nContent-Type: application/vnd.x+json; charset=utf-8\r\n\r\n",
+		 "{}", 2, &b, &bl, &ttl, why, sizeof(why)),
+	    0, "application/<x>+json with parameters is JSON");
+
+	/* the head cap, blank line included: N and N+1 */
+	is_int(resp(head_of(OAUTH_CIMD_HEAD_MAX), "{}", 2, &b, &bl, &ttl, why, sizeof(why)), 0,
+	       "a head of exactly OAUTH_CIMD_HEAD_MAX bytes");
+	is_int(resp(head_of(OAUTH_CIMD_HEAD_MAX + 1), "{}", 2, &b, &bl, &ttl, why, sizeof(why)),
+	       ERR_INVALID, "a head one byte over: refused (%s)", why);
+
+	/* the body cap, with and without Content-Length: N and N+1 */
+	memset(big, ' ', sizeof(big));
+	big[0] = '{';
+	big[OAUTH_CIMD_DOC_MAX - 1] = '}';
+	is_int(resp(ok_head, big, OAUTH_CIMD_DOC_MAX, &b, &bl, &ttl, why, sizeof(why)), 0,
+	       "a body of exactly OAUTH_CIMD_DOC_MAX bytes");
+	is_int(resp(ok_head, big, OAUTH_CIMD_DOC_MAX + 1, &b, &bl, &ttl, why, sizeof(why)),
+	       ERR_INVALID, "a body one byte over: refused (%s)", why);
+	snprintf(h, sizeof(h),
+		 "HTTP/1.0 200 OK\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n",
+		 OAUTH_CIMD_DOC_MAX);
+	is_int(resp(h, big, OAUTH_CIMD_DOC_MAX, &b, &bl, &ttl, why, sizeof(why)), 0,
+	       "Content-Length equal to a body at the cap");
+	snprintf(h, sizeof(h),
+		 "HTTP/1.0 200 OK\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n",
+		 OAUTH_CIMD_DOC_MAX + 1);
+	is_int(resp(h, big, OAUTH_CIMD_DOC_MAX + 1, &b, &bl, &ttl, why, sizeof(why)), ERR_INVALID,
+	       "Content-Length one over the cap: refused");
+	is_int(
+	    resp("HTTP/1.0 200 OK\r\nContent-Type: application/json\r\nContent-Length: 5\r\n\r\n",
+		 "{}", 2, &b, &bl, &ttl, why, sizeof(why)),
+	    ERR_INVALID, "a body shorter than Content-Length: refused (%s)", why);
+	ok(b == NULL && bl == 0 && ttl == 0, "a refusal leaves no body and no TTL");
+
+	/* one Content-Type, JSON only; no redirects; CRLF only */
+	is_int(resp("HTTP/1.0 200 OK\r\nContent-Type: application/json\r\nContent-Type: "
+		    "text/html\r\n\r\n",
+		    "{}", 2, &b, &bl, &ttl, why, sizeof(why)),
+	       ERR_INVALID, "two Content-Type fields: refused");
+	is_int(resp("HTTP/1.0 200 OK\r\nContent-Type: text/html\r\n\r\n", "{}", 2, &b, &bl, &ttl,
+		    why, sizeof(why)),
+	       ERR_INVALID, "text/html: refused");
+	is_int(resp("HTTP/1.0 200 OK\r\n\r\n", "{}", 2, &b, &bl, &ttl, why, sizeof(why)),
+	       ERR_INVALID, "no Content-Type: refused");
+	is_int(resp("HTTP/1.0 302 Found\r\nLocation: https://evil.example/x\r\nContent-Type: "
+		    "application/json\r\n\r\n",
+		    "{}", 2, &b, &bl, &ttl, why, sizeof(why)),
+	       ERR_INVALID, "a redirect is not followed");
+	ok(strstr(why, "redirect") != NULL, "... and the reason says redirect (%s)", why);
+	is_int(resp("HTTP/1.0 200 OK\nContent-Type: application/json\n\n", "{}", 2, &b, &bl, &ttl,
+		    why, sizeof(why)),
+	       ERR_INVALID, "bare LF line ends: refused");
+	is_int(resp("HTTP/1.0 200 OK\r\nContent-Type: application/json\r\n folded\r\n\r\n", "{}", 2,
+		    &b, &bl, &ttl, why, sizeof(why)),
+	       ERR_INVALID, "an obsolete folded header line: refused");
+	is_int(resp("HTTP/1.0 2000 OK\r\nContent-Type: application/json\r\n\r\n", "{}", 2, &b, &bl,
+		    &ttl, why, sizeof(why)),
+	       ERR_INVALID, "status 2000 is not 200");
+	is_int(resp("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: "
+		    "chunked\r\n\r\n",
+		    "2\r\n{}\r\n0\r\n\r\n", 12, &b, &bl, &ttl, why, sizeof(why)),
+	       ERR_INVALID, "chunked transfer coding: refused");
+}
+
 int main(void)
 {
 	char err[256];
@@ -481,6 +590,7 @@ int main(void)
 	test_ttl();
 	test_ssrf();
 	test_doc();
+	test_response();
 	test_store();
 	sqlite3_close(DB);
 	return done_testing();
