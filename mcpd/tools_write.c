@@ -11,6 +11,7 @@
  * error in any record) changes nothing.
  */
 #include <cjson/cJSON.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -212,7 +213,10 @@ static int add_records(struct store_change *ch, const cJSON *arr, const char *wh
 				data = f->valuestring;
 			else if (strcmp(f->string, "ttl") == 0 && cJSON_IsNumber(f)) {
 				double d = f->valuedouble;
-				if (d < 0 || d != (double)(long long)d || d > 4294967296.0) {
+				/* range first: converting a double outside long
+				 * long's range is undefined (C11 6.3.1.4; 1e20
+				 * and inf parse as JSON numbers; found by fuzz_mcp) */
+				if (!(d >= 0 && d <= 4294967296.0) || d != floor(d)) {
 					store_change_error(ch, label,
 							   "ttl must be a whole number of seconds "
 							   "0..2147483647, not %g",

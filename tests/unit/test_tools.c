@@ -401,6 +401,14 @@ static void test_writes(void)
 				   "\"type\":\"A\",\"ttl\":2147483647,\"data\":\"192.0.2.1\"}],"
 				   "\"dry_run\":true}"),
 	       0, "ttl 2^31-1 (dry run)");
+	/* beyond long long (and infinity): an error, not an undefined cast */
+	is_int(call("add_records", "{\"zone\":\"example.com\",\"records\":[{\"name\":\"a\","
+				   "\"type\":\"A\",\"ttl\":1e20,\"data\":\"192.0.2.1\"}]}"),
+	       -1, "ttl 1e20");
+	ok(text_has("whole number of seconds"), "... says what a ttl must be");
+	is_int(call("add_records", "{\"zone\":\"example.com\",\"records\":[{\"name\":\"a\","
+				   "\"type\":\"A\",\"ttl\":1e999,\"data\":\"192.0.2.1\"}]}"),
+	       -1, "ttl 1e999 (parses as infinity)");
 	is_int(call("add_records", "{\"zone\":\"example.com\",\"expected_serial\":-1,"
 				   "\"records\":[]}"),
 	       -1, "negative expected_serial");
