@@ -268,6 +268,59 @@ static bool array_has(const cJSON *arr, const char *s)
 	return false;
 }
 
+/* Client metadata rules shared by registration (RFC 7591 §2) and metadata
+ * documents (CIMD §4.1 defers to the same fields). */
+static const char *const meta_grants[] = {"authorization_code", "refresh_token"};
+static const char *const meta_rtypes[] = {"code"};
+/* the string fields kept and shown, client_name first (OAUTH_NAME_MAX) */
+static const char *const meta_keep[] = {"client_name", "client_uri",	  "logo_uri",
+					"scope",       "tos_uri",	  "policy_uri",
+					"software_id", "software_version"};
+#define META_KEEP_N (sizeof(meta_keep) / sizeof(meta_keep[0]))
+
+/* redirect_uris: 1 to OAUTH_MAX_REDIRECTS URIs that redirect_uri_ok()
+ * accepts. NULL, or why not (a static sentence). */
+static const char *meta_redirects_check(const cJSON *uris)
+{
+	const cJSON *e;
+
+	if (!cJSON_IsArray(uris) || cJSON_GetArraySize(uris) < 1 ||
+	    cJSON_GetArraySize(uris) > OAUTH_MAX_REDIRECTS)
+		return "redirect_uris must be an array of 1 to 8 URIs";
+	cJSON_ArrayForEach(e, uris)
+	{
+		if (!cJSON_IsString(e) || !redirect_uri_ok(e->valuestring))
+			return "redirect URIs must be https, http on a loopback address, or a "
+			       "reverse-domain private-use scheme, without a fragment";
+	}
+	return NULL;
+}
+
+/* grant_types, response_types, the kept string fields and scope. NULL, or
+ * why not (a static sentence). */
+static const char *meta_fields_check(const cJSON *meta)
+{
+	const cJSON *gt = cJSON_GetObjectItemCaseSensitive(meta, "grant_types");
+	const cJSON *rt = cJSON_GetObjectItemCaseSensitive(meta, "response_types");
+	const char *scope;
+	bool bad = false, r1, w1;
+
+	if (gt && !strings_within(gt, meta_grants, 2))
+		return "grant_types may hold authorization_code and refresh_token only";
+	if (gt && !array_has(gt, "authorization_code"))
+		return "grant_types must include authorization_code";
+	if (rt && !strings_within(rt, meta_rtypes, 1))
+		return "response_types may hold code only";
+	for (size_t i = 0; i < META_KEEP_N; i++)
+		(void)meta_str(meta, meta_keep[i], i == 0 ? OAUTH_NAME_MAX : OAUTH_URI_MAX, &bad);
+	if (bad)
+		return "client_name (at most 100 bytes) and the URI fields must be strings";
+	scope = meta_str(meta, "scope", OAUTH_URI_MAX, &bad);
+	if (scope && oauth_scope_parse(scope, &r1, &w1) != 0)
+		return "scope may hold dns:read and dns:write only";
+	return NULL;
+}
+
 /* Makes room for one more client when max are registered: the oldest one
  * registered over a day ago that never got a token goes. 0 or ERR_RANGE. */
 static int make_room(sqlite3 *db, unsigned max, time_t now)
@@ -302,14 +355,9 @@ static int make_room(sqlite3 *db, unsigned max, time_t now)
 int oauth_client_register(sqlite3 *db, const cJSON *meta, unsigned max_clients, time_t now,
 			  cJSON **resp, const char **error, const char **desc)
 {
-	static const char *const grants[] = {"authorization_code", "refresh_token"};
-	static const char *const rtypes[] = {"code"};
 	static const char *const methods[] = {"none", "client_secret_post", "client_secret_basic"};
-	static const char *const keep[] = {"client_name", "client_uri",	     "logo_uri",
-					   "scope",	  "tos_uri",	     "policy_uri",
-					   "software_id", "software_version"};
-	const cJSON *uris, *e, *gt, *rt;
-	const char *method, *scope;
+	const cJSON *uris, *gt;
+	const char *method;
 	char client_id[OAUTH_SECRET_MAX], secret[OAUTH_SECRET_MAX], hash[TOKEN_HASH_HEXLEN + 1];
 	char *uris_text = NULL, *meta_text = NULL;
 	sqlite3_stmt *st = NULL;
@@ -325,60 +373,27 @@ int oauth_client_register(sqlite3 *db, const cJSON *meta, unsigned max_clients, 
 		return ERR_INVALID;
 	}
 	uris = cJSON_GetObjectItemCaseSensitive(meta, "redirect_uris");
-	if (!cJSON_IsArray(uris) || cJSON_GetArraySize(uris) < 1 ||
-	    cJSON_GetArraySize(uris) > OAUTH_MAX_REDIRECTS) {
+	if ((*desc = meta_redirects_check(uris)) != NULL) {
 		*error = "invalid_redirect_uri";
-		*desc = "redirect_uris must be an array of 1 to 8 URIs";
 		return ERR_INVALID;
-	}
-	cJSON_ArrayForEach(e, uris)
-	{
-		if (!cJSON_IsString(e) || !redirect_uri_ok(e->valuestring)) {
-			*error = "invalid_redirect_uri";
-			*desc = "redirect URIs must be https, http on a loopback address, or a "
-				"reverse-domain private-use scheme, without a fragment";
-			return ERR_INVALID;
-		}
 	}
 	method = meta_str(meta, "token_endpoint_auth_method", 40, &bad);
 	if (method == NULL)
 		method = "client_secret_basic"; /* RFC 7591 §2 default */
-	rs = false;
-	for (size_t i = 0; i < sizeof(methods) / sizeof(methods[0]); i++)
-		rs |= strcmp(method, methods[i]) == 0;
+	rs = !bad;
+	if (rs) {
+		rs = false;
+		for (size_t i = 0; i < sizeof(methods) / sizeof(methods[0]); i++)
+			rs |= strcmp(method, methods[i]) == 0;
+	}
 	if (!rs) {
 		*desc = "token_endpoint_auth_method must be none, client_secret_post or "
 			"client_secret_basic";
 		return ERR_INVALID;
 	}
+	if ((*desc = meta_fields_check(meta)) != NULL)
+		return ERR_INVALID;
 	gt = cJSON_GetObjectItemCaseSensitive(meta, "grant_types");
-	if (gt && !strings_within(gt, grants, 2)) {
-		*desc = "grant_types may hold authorization_code and refresh_token only";
-		return ERR_INVALID;
-	}
-	if (gt && !array_has(gt, "authorization_code")) {
-		*desc = "grant_types must include authorization_code";
-		return ERR_INVALID;
-	}
-	rt = cJSON_GetObjectItemCaseSensitive(meta, "response_types");
-	if (rt && !strings_within(rt, rtypes, 1)) {
-		*desc = "response_types may hold code only";
-		return ERR_INVALID;
-	}
-	for (size_t i = 0; i < sizeof(keep) / sizeof(keep[0]); i++)
-		(void)meta_str(meta, keep[i], i == 0 ? OAUTH_NAME_MAX : OAUTH_URI_MAX, &bad);
-	if (bad) {
-		*desc = "client_name (at most 100 bytes) and the URI fields must be strings";
-		return ERR_INVALID;
-	}
-	scope = meta_str(meta, "scope", OAUTH_URI_MAX, &bad);
-	if (scope) {
-		bool r1, w1;
-		if (oauth_scope_parse(scope, &r1, &w1) != 0) {
-			*desc = "scope may hold dns:read and dns:write only";
-			return ERR_INVALID;
-		}
-	}
 	*error = NULL;
 
 	rc = make_room(db, max_clients, now);
@@ -411,10 +426,10 @@ int oauth_client_register(sqlite3 *db, const cJSON *meta, unsigned max_clients, 
 	       : cJSON_CreateStringArray((const char *const[]){"authorization_code"}, 1));
 	cJSON_AddItemToObject(r, "response_types",
 			      cJSON_CreateStringArray((const char *const[]){"code"}, 1));
-	for (size_t i = 0; i < sizeof(keep) / sizeof(keep[0]); i++) {
-		const char *v = meta_str(meta, keep[i], OAUTH_URI_MAX, &bad);
+	for (size_t i = 0; i < META_KEEP_N; i++) {
+		const char *v = meta_str(meta, meta_keep[i], OAUTH_URI_MAX, &bad);
 		if (v)
-			cJSON_AddStringToObject(r, keep[i], v);
+			cJSON_AddStringToObject(r, meta_keep[i], v);
 	}
 	uris_text = cJSON_PrintUnformatted(uris);
 	meta_text = cJSON_PrintUnformatted(r);
@@ -591,13 +606,8 @@ static bool cimd_names_unique(const cJSON *obj)
 int oauth_cimd_doc_check(const char *url, const char *body, size_t len, const char *redirect_uri,
 			 cJSON **out, const char **why)
 {
-	static const char *const grants[] = {"authorization_code", "refresh_token"};
-	static const char *const rtypes[] = {"code"};
-	static const char *const keep[] = {"client_name", "client_uri",	     "logo_uri",
-					   "scope",	  "tos_uri",	     "policy_uri",
-					   "software_id", "software_version"};
-	const cJSON *cid, *uris, *e, *gt, *rt, *method;
-	const char *scope, *rest = NULL;
+	const cJSON *cid, *uris, *gt, *method;
+	const char *rest = NULL;
 	cJSON *doc = NULL, *r = NULL;
 	bool bad = false;
 
@@ -651,50 +661,17 @@ int oauth_cimd_doc_check(const char *url, const char *body, size_t len, const ch
 		goto bad;
 	}
 	uris = cJSON_GetObjectItemCaseSensitive(doc, "redirect_uris");
-	if (!cJSON_IsArray(uris) || cJSON_GetArraySize(uris) < 1 ||
-	    cJSON_GetArraySize(uris) > OAUTH_MAX_REDIRECTS) {
-		*why = "redirect_uris must be an array of 1 to 8 URIs";
+	if ((*why = meta_redirects_check(uris)) != NULL)
 		goto bad;
-	}
-	cJSON_ArrayForEach(e, uris)
-	{
-		if (!cJSON_IsString(e) || !redirect_uri_ok(e->valuestring)) {
-			*why = "a redirect URI is not https, http on loopback or a reverse-domain "
-			       "private-use scheme, or has a fragment";
-			goto bad;
-		}
-	}
 	if (redirect_uri && !array_has(uris, redirect_uri)) {
 		/* §4.2: the registered redirect URIs are the document's */
 		*why = "the request's redirect_uri is not one of the document's redirect_uris "
 		       "(compared exactly)";
 		goto bad;
 	}
+	if ((*why = meta_fields_check(doc)) != NULL)
+		goto bad;
 	gt = cJSON_GetObjectItemCaseSensitive(doc, "grant_types");
-	if (gt && (!strings_within(gt, grants, 2) || !array_has(gt, "authorization_code"))) {
-		*why = "grant_types must include authorization_code and may add refresh_token";
-		goto bad;
-	}
-	rt = cJSON_GetObjectItemCaseSensitive(doc, "response_types");
-	if (rt && !strings_within(rt, rtypes, 1)) {
-		*why = "response_types may hold code only";
-		goto bad;
-	}
-	for (size_t i = 0; i < sizeof(keep) / sizeof(keep[0]); i++)
-		(void)meta_str(doc, keep[i], i == 0 ? OAUTH_NAME_MAX : OAUTH_URI_MAX, &bad);
-	if (bad) {
-		*why = "client_name (at most 100 bytes) and the URI fields must be strings";
-		goto bad;
-	}
-	scope = meta_str(doc, "scope", OAUTH_URI_MAX, &bad);
-	if (scope) {
-		bool r1, w1;
-
-		if (oauth_scope_parse(scope, &r1, &w1) != 0) {
-			*why = "scope may hold dns:read and dns:write only";
-			goto bad;
-		}
-	}
 	/* what we keep: the fields we use or show, like a registration */
 	r = cJSON_CreateObject();
 	if (r == NULL)
@@ -708,10 +685,10 @@ int oauth_cimd_doc_check(const char *url, const char *body, size_t len, const ch
 	       : cJSON_CreateStringArray((const char *const[]){"authorization_code"}, 1));
 	cJSON_AddItemToObject(r, "response_types",
 			      cJSON_CreateStringArray((const char *const[]){"code"}, 1));
-	for (size_t i = 0; i < sizeof(keep) / sizeof(keep[0]); i++) {
-		const char *v = meta_str(doc, keep[i], OAUTH_URI_MAX, &bad);
+	for (size_t i = 0; i < META_KEEP_N; i++) {
+		const char *v = meta_str(doc, meta_keep[i], OAUTH_URI_MAX, &bad);
 		if (v)
-			cJSON_AddStringToObject(r, keep[i], v);
+			cJSON_AddStringToObject(r, meta_keep[i], v);
 	}
 	cJSON_Delete(doc);
 	*out = r;
