@@ -24,6 +24,7 @@
 //   DNSD_PID  dnsd's pid (paused with SIGSTOP once to see live:false)
 // Prints TAP; exits 1 on the first failure (with the detail).
 import { execFileSync } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import {
@@ -565,6 +566,18 @@ ok(!rl2.resources.some((r) => r.uri === 'dns://zone/bad.test') && rl2.resources.
 // ---- live:false while dnsd does not answer; the change is committed and served later ----
 const DNSD_PID = Number(env('DNSD_PID'));
 process.kill(DNSD_PID, 'SIGSTOP');
+// kill() only queues the stop: wait until every dnsd thread is stopped
+// ('T' in /proc/PID/task/*/stat), so the write below cannot race it on a
+// loaded machine
+const allStopped = () => {
+	try {
+		return readdirSync(`/proc/${DNSD_PID}/task`).every((t) =>
+			/^\d+ \(.*\) T /.test(readFileSync(`/proc/${DNSD_PID}/task/${t}/stat`, 'utf8')));
+	} catch {
+		return false;
+	}
+};
+ok(await waitFor(allStopped, 5000), 'dnsd paused: every thread stopped (SIGSTOP)');
 let paused;
 try {
 	paused = await call('add_records', { zone: ZONE, records: [{ name: 'paused', type: 'A', data: '192.0.2.55' }],
