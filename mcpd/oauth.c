@@ -424,6 +424,33 @@ static int parse_params(const char *s, struct evkeyvalq *q, const char **dup)
 	return 0;
 }
 
+/* How a form POST failed to read (read_form). */
+enum form_status { FORM_OK, FORM_CTYPE, FORM_REPEATED, FORM_MALFORMED };
+
+/* The application/x-www-form-urlencoded body of req, parsed into q (the
+ * caller clears q after FORM_OK; on failure q is already empty). Each
+ * endpoint words its own refusal. */
+static enum form_status read_form(struct evhttp_request *req, struct evkeyvalq *q)
+{
+	const char *dup = NULL;
+	char *body;
+	int rc;
+
+	q->tqh_first = NULL; /* empty, as parse_params leaves it */
+	q->tqh_last = &q->tqh_first;
+	if (!ctype_is(req, "application/x-www-form-urlencoded"))
+		return FORM_CTYPE;
+	body = body_text(req);
+	if (body == NULL)
+		return FORM_MALFORMED; /* unreadable, or out of memory */
+	rc = parse_params(body, q, &dup);
+	free(body);
+	if (rc == 0)
+		return FORM_OK;
+	evhttp_clear_headers(q);
+	return dup ? FORM_REPEATED : FORM_MALFORMED;
+}
+
 /* A parameter, or NULL when absent or empty (RFC 6749 §3.1: parameters
  * sent without a value MUST be treated as if omitted). */
 static const char *param(const struct evkeyvalq *q, const char *k)
@@ -702,25 +729,18 @@ static void do_token(struct oauth *o, struct evhttp_request *req)
 	struct evkeyvalq q;
 	struct oauth_client c;
 	struct oauth_token_response t;
-	const char *dup = NULL, *grant, *error = NULL, *desc = NULL, *resource;
-	char *body;
+	const char *grant, *error = NULL, *desc = NULL, *resource;
+	enum form_status fs = read_form(req, &q);
 	int rc;
 
-	if (!ctype_is(req, "application/x-www-form-urlencoded")) {
+	if (fs != FORM_OK) {
 		oauth_error(req, 400, "invalid_request",
-			    "Content-Type must be application/x-www-form-urlencoded");
+			    fs == FORM_CTYPE
+				? "Content-Type must be application/x-www-form-urlencoded"
+			    : fs == FORM_REPEATED ? "a parameter is repeated or not printable"
+						  : "malformed form body");
 		return;
 	}
-	body = body_text(req);
-	if (body == NULL || parse_params(body, &q, &dup) != 0) {
-		free(body);
-		evhttp_clear_headers(&q);
-		oauth_error(req, 400, "invalid_request",
-			    dup ? "a parameter is repeated or not printable"
-				: "malformed form body");
-		return;
-	}
-	free(body);
 	memset(&c, 0, sizeof(c));
 	if (client_auth(o, req, &q, &c) != 0)
 		goto out;
@@ -764,23 +784,17 @@ static void do_revoke(struct oauth *o, struct evhttp_request *req)
 {
 	struct evkeyvalq q;
 	struct oauth_client c;
-	const char *dup = NULL, *token, *hint, *error = NULL;
-	char *body;
+	const char *token, *hint, *error = NULL;
+	enum form_status fs = read_form(req, &q);
 	int rc;
 
-	if (!ctype_is(req, "application/x-www-form-urlencoded")) {
+	if (fs != FORM_OK) {
 		oauth_error(req, 400, "invalid_request",
-			    "Content-Type must be application/x-www-form-urlencoded");
+			    fs == FORM_CTYPE
+				? "Content-Type must be application/x-www-form-urlencoded"
+				: "malformed form body");
 		return;
 	}
-	body = body_text(req);
-	if (body == NULL || parse_params(body, &q, &dup) != 0) {
-		free(body);
-		evhttp_clear_headers(&q);
-		oauth_error(req, 400, "invalid_request", "malformed form body");
-		return;
-	}
-	free(body);
 	memset(&c, 0, sizeof(c));
 	if (client_auth(o, req, &q, &c) != 0)
 		goto out;
@@ -1248,7 +1262,7 @@ out:
 static void authorize_post(struct oauth *o, struct evhttp_request *req)
 {
 	struct evkeyvalq q;
-	const char *dup = NULL, *handle, *csrf, *decision, *cred, *zones;
+	const char *handle, *csrf, *decision, *cred, *zones;
 	char ck[OAUTH_SECRET_MAX], code[OAUTH_SECRET_MAX], by[AUTH_NAME_MAX + 16];
 	char granted_zones[OAUTH_ZONES_MAX], approver_zones[OAUTH_ZONES_MAX];
 	struct auth_identity who;
@@ -1256,21 +1270,16 @@ static void authorize_post(struct oauth *o, struct evhttp_request *req)
 	struct pending *p;
 	bool can_write = false, write;
 	time_t now = time(NULL);
-	char *body;
+	enum form_status fs;
 	int rc;
 
-	if (!ctype_is(req, "application/x-www-form-urlencoded")) {
-		error_page(req, 400, "Bad Request", "The form must be sent as a form.");
+	fs = read_form(req, &q);
+	if (fs != FORM_OK) {
+		error_page(req, 400, "Bad Request",
+			   fs == FORM_CTYPE ? "The form must be sent as a form."
+					    : "The form is malformed.");
 		return;
 	}
-	body = body_text(req);
-	if (body == NULL || parse_params(body, &q, &dup) != 0) {
-		free(body);
-		evhttp_clear_headers(&q);
-		error_page(req, 400, "Bad Request", "The form is malformed.");
-		return;
-	}
-	free(body);
 	handle = param(&q, "request");
 	csrf = param(&q, "csrf");
 	p = pending_find(o, handle, now);
